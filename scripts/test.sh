@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The project's one test command (README, .ci/run). Each section checks one
+# part of the tree; keep it runnable on a fresh clone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== format"
+cargo fmt --all -- --check
+
+echo "== lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== main workspace tests"
+cargo test --workspace --locked
+
+# Sections below belong to the local chain (chain-spec/ has its own workspace).
