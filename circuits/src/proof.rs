@@ -1,0 +1,262 @@
+//! Proof objects and their wire encoding.
+//!
+//! Encoding: one version byte, then SCALE (compact lengths, field elements as
+//! canonical little-endian u64s). Decoding is hostile-input safe: a total size
+//! limit, per-vector length checks against the bytes actually left (so a
+//! forged length cannot trigger a huge allocation), rejection of
+//! non-canonical field elements, and rejection of trailing bytes.
+
+use parity_scale_codec::{Compact, Decode, Encode, Error as CodecError, Input, Output};
+
+use crate::error::DecodeError;
+use crate::field::{ef_coeffs, ef_from_coeffs, f_from_canonical, PrimeField64, EF, F};
+
+/// Current proof format.
+pub const PROOF_VERSION: u8 = 1;
+/// Default upper bound on an encoded proof (raw hints make proofs large).
+pub const MAX_PROOF_BYTES: usize = 512 << 20;
+
+/// A GKR proof with raw (in-the-clear) hints.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proof {
+    /// The private part of the input layer, sent raw (Expander's "Raw" mode).
+    pub hints: Vec<F>,
+    /// One entry per circuit layer, output layer first.
+    pub layers: Vec<LayerProof>,
+    /// One entry per lookup in the circuit, in circuit order.
+    pub lookups: Vec<LookupProof>,
+}
+
+/// The two-phase sumcheck for one layer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerProof {
+    /// Round messages `[s(0), s(2)]` of the sumcheck over `x`.
+    pub phase1: Vec<[EF; 2]>,
+    /// `V(r_x)`.
+    pub vx: EF,
+    /// Present exactly when the layer has mul gates.
+    pub phase2: Option<Phase2Proof>,
+}
+
+/// The sumcheck over `y` of a layer with mul gates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Phase2Proof {
+    pub rounds: Vec<[EF; 2]>,
+    /// `V(r_y)`.
+    pub vy: EF,
+}
+
+/// A LogUp argument: multiplicities plus a GKR over the fractional-sum tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LookupProof {
+    /// Sparse `(table index, count)` with strictly increasing indices.
+    pub multiplicities: Vec<(u32, F)>,
+    /// The two children of the root: `[p_0, p_1, q_0, q_1]`.
+    pub top: [EF; 4],
+    /// One entry per tree level below the top, root side first.
+    pub layers: Vec<FracLayerProof>,
+}
+
+/// One level of the fractional-sum GKR.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FracLayerProof {
+    /// Round messages `[s(0), s(2), s(3)]`.
+    pub rounds: Vec<[EF; 3]>,
+    /// `[p(r,0), p(r,1), q(r,0), q(r,1)]` of the level below.
+    pub children: [EF; 4],
+}
+
+impl Proof {
+    /// Version byte followed by the SCALE body.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = vec![PROOF_VERSION];
+        self.encode_to(&mut out);
+        out
+    }
+
+    /// Decodes with the default size limit.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        Self::from_bytes_with_limit(bytes, MAX_PROOF_BYTES)
+    }
+
+    /// Decodes, refusing inputs longer than `limit` bytes.
+    pub fn from_bytes_with_limit(bytes: &[u8], limit: usize) -> Result<Self, DecodeError> {
+        if bytes.len() > limit {
+            return Err(DecodeError::TooLarge {
+                len: bytes.len(),
+                limit,
+            });
+        }
+        let (&version, mut body) = bytes
+            .split_first()
+            .ok_or_else(|| DecodeError::Malformed("empty input".into()))?;
+        if version != PROOF_VERSION {
+            return Err(DecodeError::Version(version));
+        }
+        let proof = Proof::decode(&mut body).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+        if !body.is_empty() {
+            return Err(DecodeError::TrailingBytes(body.len()));
+        }
+        Ok(proof)
+    }
+
+    /// Size of the encoding in bytes.
+    pub fn size_bytes(&self) -> usize {
+        1 + self.encoded_size()
+    }
+}
+
+// ---- primitive codecs ----------------------------------------------------
+
+fn enc_f<O: Output + ?Sized>(x: &F, dest: &mut O) {
+    dest.write(&x.as_canonical_u64().to_le_bytes());
+}
+
+fn dec_f<I: Input>(input: &mut I) -> Result<F, CodecError> {
+    let v = u64::decode(input)?;
+    f_from_canonical(v).ok_or_else(|| "non-canonical field element".into())
+}
+
+fn enc_ef<O: Output + ?Sized>(x: &EF, dest: &mut O) {
+    for c in ef_coeffs(x) {
+        dest.write(&c.to_le_bytes());
+    }
+}
+
+fn dec_ef<I: Input>(input: &mut I) -> Result<EF, CodecError> {
+    let a = u64::decode(input)?;
+    let b = u64::decode(input)?;
+    ef_from_coeffs([a, b]).ok_or_else(|| "non-canonical extension element".into())
+}
+
+fn enc_len<O: Output + ?Sized>(len: usize, dest: &mut O) {
+    Compact(len as u32).encode_to(dest);
+}
+
+/// Reads a vector length and checks that `len` items of at least
+/// `min_item_bytes` each could still fit in the input.
+fn dec_len<I: Input>(input: &mut I, min_item_bytes: usize) -> Result<usize, CodecError> {
+    let len = Compact::<u32>::decode(input)?.0 as usize;
+    if let Some(remaining) = input.remaining_len()? {
+        if len.saturating_mul(min_item_bytes) > remaining {
+            return Err("vector length exceeds the remaining input".into());
+        }
+    }
+    Ok(len)
+}
+
+fn dec_vec<I: Input, T>(
+    input: &mut I,
+    min_item_bytes: usize,
+    mut item: impl FnMut(&mut I) -> Result<T, CodecError>,
+) -> Result<Vec<T>, CodecError> {
+    let len = dec_len(input, min_item_bytes)?;
+    let mut v = Vec::with_capacity(len);
+    for _ in 0..len {
+        v.push(item(input)?);
+    }
+    Ok(v)
+}
+
+fn dec_ef_array<I: Input, const N: usize>(input: &mut I) -> Result<[EF; N], CodecError> {
+    let mut out = [EF::default(); N];
+    for slot in out.iter_mut() {
+        *slot = dec_ef(input)?;
+    }
+    Ok(out)
+}
+
+// ---- structured codecs ---------------------------------------------------
+
+impl Encode for Proof {
+    fn size_hint(&self) -> usize {
+        8 * self.hints.len() + 1024 * self.layers.len()
+    }
+
+    fn encode_to<O: Output + ?Sized>(&self, dest: &mut O) {
+        enc_len(self.hints.len(), dest);
+        self.hints.iter().for_each(|x| enc_f(x, dest));
+        enc_len(self.layers.len(), dest);
+        self.layers.iter().for_each(|l| l.encode_to(dest));
+        enc_len(self.lookups.len(), dest);
+        self.lookups.iter().for_each(|l| l.encode_to(dest));
+    }
+}
+
+impl Decode for Proof {
+    fn decode<I: Input>(input: &mut I) -> Result<Self, CodecError> {
+        Ok(Proof {
+            hints: dec_vec(input, 8, dec_f)?,
+            layers: dec_vec(input, 17, LayerProof::decode)?,
+            lookups: dec_vec(input, 66, LookupProof::decode)?,
+        })
+    }
+}
+
+impl Encode for LayerProof {
+    fn encode_to<O: Output + ?Sized>(&self, dest: &mut O) {
+        enc_len(self.phase1.len(), dest);
+        self.phase1.iter().flatten().for_each(|x| enc_ef(x, dest));
+        enc_ef(&self.vx, dest);
+        match &self.phase2 {
+            None => dest.push_byte(0),
+            Some(p2) => {
+                dest.push_byte(1);
+                enc_len(p2.rounds.len(), dest);
+                p2.rounds.iter().flatten().for_each(|x| enc_ef(x, dest));
+                enc_ef(&p2.vy, dest);
+            }
+        }
+    }
+}
+
+impl Decode for LayerProof {
+    fn decode<I: Input>(input: &mut I) -> Result<Self, CodecError> {
+        let phase1 = dec_vec(input, 32, dec_ef_array::<I, 2>)?;
+        let vx = dec_ef(input)?;
+        let phase2 = match input.read_byte()? {
+            0 => None,
+            1 => Some(Phase2Proof {
+                rounds: dec_vec(input, 32, dec_ef_array::<I, 2>)?,
+                vy: dec_ef(input)?,
+            }),
+            _ => return Err("invalid phase-2 tag".into()),
+        };
+        Ok(LayerProof { phase1, vx, phase2 })
+    }
+}
+
+impl Encode for LookupProof {
+    fn encode_to<O: Output + ?Sized>(&self, dest: &mut O) {
+        enc_len(self.multiplicities.len(), dest);
+        for (idx, m) in &self.multiplicities {
+            idx.encode_to(dest);
+            enc_f(m, dest);
+        }
+        self.top.iter().for_each(|x| enc_ef(x, dest));
+        enc_len(self.layers.len(), dest);
+        for l in &self.layers {
+            enc_len(l.rounds.len(), dest);
+            l.rounds.iter().flatten().for_each(|x| enc_ef(x, dest));
+            l.children.iter().for_each(|x| enc_ef(x, dest));
+        }
+    }
+}
+
+impl Decode for LookupProof {
+    fn decode<I: Input>(input: &mut I) -> Result<Self, CodecError> {
+        let multiplicities = dec_vec(input, 12, |i| Ok((u32::decode(i)?, dec_f(i)?)))?;
+        let top = dec_ef_array::<I, 4>(input)?;
+        let layers = dec_vec(input, 65, |i| {
+            Ok(FracLayerProof {
+                rounds: dec_vec(i, 48, dec_ef_array::<I, 3>)?,
+                children: dec_ef_array::<I, 4>(i)?,
+            })
+        })?;
+        Ok(LookupProof {
+            multiplicities,
+            top,
+            layers,
+        })
+    }
+}
