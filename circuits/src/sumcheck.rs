@@ -5,7 +5,11 @@
 //! running claim (`s(0) + s(1) = claim`). That saves one element per round
 //! and leaves nothing in the proof the verifier does not bind.
 
+use rayon::prelude::*;
+
 use crate::field::{Field, PrimeCharacteristicRing, EF, F};
+use crate::mle::PAR_THRESHOLD;
+use crate::transcript::Transcript;
 
 /// Evaluates the degree-`evals.len()-1` polynomial through
 /// `(0, evals[0]), (1, evals[1]), ..` at `x` (Lagrange form).
@@ -36,36 +40,7 @@ pub fn next_claim(claim: EF, msg: &[EF], challenge: EF) -> EF {
     interpolate(&evals, challenge)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn interpolation_recovers_cubic() {
-        // s(t) = 3 + 2t + 5t^2 + 7t^3
-        let s = |t: u64| {
-            let t = EF::from(F::new(t));
-            EF::from(F::new(3))
-                + t * EF::from(F::new(2))
-                + t * t * EF::from(F::new(5))
-                + t * t * t * EF::from(F::new(7))
-        };
-        let evals: Vec<EF> = (0..4).map(s).collect();
-        assert_eq!(interpolate(&evals, EF::from(F::new(11))), s(11));
-        let claim = s(0) + s(1);
-        assert_eq!(
-            next_claim(claim, &[s(0), s(2), s(3)], EF::from(F::new(9))),
-            s(9)
-        );
-    }
-}
-
 // ---- prover side ----------------------------------------------------------
-
-use rayon::prelude::*;
-
-use crate::mle::PAR_THRESHOLD;
-use crate::transcript::Transcript;
 
 /// Transcript label of sumcheck round messages.
 pub(crate) const ROUND_LABEL: &[u8] = b"sumcheck-round";
@@ -113,10 +88,17 @@ pub(crate) fn fold_in_place(v: &mut Vec<EF>, r: EF) {
     v.truncate(half);
 }
 
-/// Proves `sum_x a(x) b(x)` where `a` starts in the base field (layer
-/// values) and `b` in the extension. The first round works on base-field
-/// `a` directly, which halves its cost; `a` is lifted only when folded.
-pub(crate) fn prove_product(a: &[F], mut b: Vec<EF>, t: &mut Transcript) -> ProductProof {
+/// Proves `sum_x scale * a(x) b(x)` where `a` starts in the base field
+/// (layer values) and `b` in the extension. The first round works on
+/// base-field `a` directly, which halves its cost; `a` is lifted only when
+/// folded. `scale` multiplies the round messages (two elements per round)
+/// instead of every entry of `b`.
+pub(crate) fn prove_product(
+    a: &[F],
+    mut b: Vec<EF>,
+    scale: EF,
+    t: &mut Transcript,
+) -> ProductProof {
     assert_eq!(a.len(), b.len());
     assert!(a.len().is_power_of_two() && a.len() >= 2);
     let n = a.len().trailing_zeros() as usize;
@@ -128,7 +110,7 @@ pub(crate) fn prove_product(a: &[F], mut b: Vec<EF>, t: &mut Transcript) -> Prod
         let (a0, a1, b0, b1) = (a[i], a[i + half], b[i], b[i + half]);
         (b0 * a0, (b1.double() - b0) * (a1.double() - a0))
     });
-    let msg = [s0, s2];
+    let msg = [scale * s0, scale * s2];
     t.absorb_efs(ROUND_LABEL, &msg);
     let r = t.challenge_ef(CHALLENGE_LABEL);
     rounds.push(msg);
@@ -150,7 +132,7 @@ pub(crate) fn prove_product(a: &[F], mut b: Vec<EF>, t: &mut Transcript) -> Prod
             let (a0, a1, b0, b1) = (a_ext[i], a_ext[i + half], b[i], b[i + half]);
             (a0 * b0, (a1.double() - a0) * (b1.double() - b0))
         });
-        let msg = [s0, s2];
+        let msg = [scale * s0, scale * s2];
         t.absorb_efs(ROUND_LABEL, &msg);
         let r = t.challenge_ef(CHALLENGE_LABEL);
         rounds.push(msg);
@@ -163,5 +145,29 @@ pub(crate) fn prove_product(a: &[F], mut b: Vec<EF>, t: &mut Transcript) -> Prod
         rounds,
         point: challenges,
         a_eval: a_ext[0],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interpolation_recovers_cubic() {
+        // s(t) = 3 + 2t + 5t^2 + 7t^3
+        let s = |t: u64| {
+            let t = EF::from(F::new(t));
+            EF::from(F::new(3))
+                + t * EF::from(F::new(2))
+                + t * t * EF::from(F::new(5))
+                + t * t * t * EF::from(F::new(7))
+        };
+        let evals: Vec<EF> = (0..4).map(s).collect();
+        assert_eq!(interpolate(&evals, EF::from(F::new(11))), s(11));
+        let claim = s(0) + s(1);
+        assert_eq!(
+            next_claim(claim, &[s(0), s(2), s(3)], EF::from(F::new(9))),
+            s(9)
+        );
     }
 }

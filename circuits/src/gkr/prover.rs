@@ -137,7 +137,7 @@ fn prove_layer(
         |g| g.x as usize,
         |g| eqc[g.out as usize] * g.coef,
     );
-    let p1 = prove_product(input, h, t);
+    let p1 = prove_product(input, h, EF::ONE, t);
     let vx = p1.a_eval;
     t.absorb_efs(b"vx", &[vx]);
     let eqrx = eq_table(&p1.point);
@@ -150,7 +150,8 @@ fn prove_layer(
         return (proof, eqrx);
     }
 
-    // Phase 2: g(y) = V(r_x) A(r_x, y).
+    // Phase 2 proves sum_y V(r_x) A(r_x, y) V(y); `g` holds A(r_x, .) and
+    // the factor V(r_x) is applied to the round messages instead.
     let mut g = EF::zero_vec(input.len());
     scatter(
         &layer.mul,
@@ -158,10 +159,7 @@ fn prove_layer(
         |m| m.y as usize,
         |m| eqc[m.out as usize] * eqrx[m.x as usize] * m.coef,
     );
-    g.par_iter_mut()
-        .with_min_len(1 << 12)
-        .for_each(|v| *v *= vx);
-    let p2 = prove_product(input, g, t);
+    let p2 = prove_product(input, g, vx, t);
     let vy = p2.a_eval;
     t.absorb_efs(b"vy", &[vy]);
     let beta = t.challenge_ef(b"combine");

@@ -9,9 +9,10 @@ use rayon::prelude::*;
 use super::{absorb_statement, Statement, DOMAIN};
 use crate::circuit::{Circuit, Layer};
 use crate::error::VerifyError;
+use crate::field::PrimeCharacteristicRing;
 use crate::field::EF;
 use crate::logup;
-use crate::mle::{dot_base, eq_table};
+use crate::mle::{dot_base, eq_table, eq_table_scaled};
 use crate::proof::{LayerProof, Proof};
 use crate::sumcheck::{next_claim, CHALLENGE_LABEL, ROUND_LABEL};
 use crate::transcript::Transcript;
@@ -107,9 +108,36 @@ pub(crate) fn verify_rounds<const D: usize>(
     (point, claim)
 }
 
-/// Sums `f` over a gate list, in parallel for long lists.
-fn gate_sum<G: Sync>(gates: &[G], f: impl Fn(&G) -> EF + Sync + Send) -> EF {
-    gates.par_iter().with_min_len(1 << 12).map(f).sum()
+/// `sum_g eqc[out_g] * f(g)` over a gate list sorted by output.
+///
+/// Gates that share an output are summed first and multiplied by `eqc` once,
+/// which saves one extension multiplication per gate wherever fan-in exceeds
+/// one (every Gemm and Conv output). Chunks may split a run of equal outputs;
+/// each part then contributes its own partial sum, which is still exact.
+fn gate_sum<G: Sync>(
+    gates: &[G],
+    eqc: &[EF],
+    out: impl Fn(&G) -> u32 + Sync + Send,
+    f: impl Fn(&G) -> EF + Sync + Send,
+) -> EF {
+    gates
+        .par_chunks(1 << 12)
+        .map(|chunk| {
+            let mut total = EF::ZERO;
+            let mut current = out(&chunk[0]);
+            let mut acc = EF::ZERO;
+            for g in chunk {
+                let o = out(g);
+                if o != current {
+                    total += eqc[current as usize] * acc;
+                    acc = EF::ZERO;
+                    current = o;
+                }
+                acc += f(g);
+            }
+            total + eqc[current as usize] * acc
+        })
+        .sum()
 }
 
 fn verify_layer(
@@ -132,14 +160,12 @@ fn verify_layer(
             "layer {i}: phase 2 must be present exactly when the layer has mul gates"
         )));
     }
-    let consts = gate_sum(&layer.consts, |g| eqc[g.out as usize] * g.coef);
+    let consts = gate_sum(&layer.consts, eqc, |g| g.out, |g| EF::from(g.coef));
     let (rx, e1) = verify_rounds(&lp.phase1, claim - consts, t);
     let vx = lp.vx;
     t.absorb_efs(b"vx", &[vx]);
     let eqrx = eq_table(&rx);
-    let add = gate_sum(&layer.add, |g| {
-        eqc[g.out as usize] * eqrx[g.x as usize] * g.coef
-    });
+    let add = gate_sum(&layer.add, eqc, |g| g.out, |g| eqrx[g.x as usize] * g.coef);
     let Some(p2) = &lp.phase2 else {
         if e1 != vx * add {
             return Err(VerifyError::LayerCheck { layer: i });
@@ -155,18 +181,24 @@ fn verify_layer(
     let (ry, e2) = verify_rounds(&p2.rounds, e1 - vx * add, t);
     let vy = p2.vy;
     t.absorb_efs(b"vy", &[vy]);
-    let eqry = eq_table(&ry);
-    let mul = gate_sum(&layer.mul, |g| {
-        eqc[g.out as usize] * eqrx[g.x as usize] * eqry[g.y as usize] * g.coef
-    });
-    if e2 != vx * mul * vy {
+    // beta is drawn after vy, so the table for r_y can be built pre-scaled:
+    // the mul check is multiplied through by beta and the next layer's
+    // weights become a plain sum.
+    let beta = t.challenge_ef(b"combine");
+    let eqry = eq_table_scaled(&ry, beta);
+    let mul = gate_sum(
+        &layer.mul,
+        eqc,
+        |g| g.out,
+        |g| eqrx[g.x as usize] * eqry[g.y as usize] * g.coef,
+    );
+    if beta * e2 != vx * mul * vy {
         return Err(VerifyError::LayerCheck { layer: i });
     }
-    let beta = t.challenge_ef(b"combine");
     let mut next = eqrx;
     next.par_iter_mut()
         .zip(eqry.par_iter())
         .with_min_len(1 << 12)
-        .for_each(|(a, &b)| *a += beta * b);
+        .for_each(|(a, &b)| *a += b);
     Ok((next, vx + beta * vy))
 }
