@@ -5,7 +5,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::keyfile::{decode_keyfile, encode_keyfile, KeyfileData};
@@ -56,7 +56,12 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> Result<(), WalletErro
     let dir = path
         .parent()
         .ok_or_else(|| WalletError::io(path, std::io::ErrorKind::InvalidInput.into()))?;
-    fs::create_dir_all(dir).map_err(|e| WalletError::io(dir, e))?;
+    // New wallet directories are private like the keys in them.
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| WalletError::io(dir, e))?;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
