@@ -111,10 +111,15 @@ fn main() -> Result<()> {
         args.depth, args.reps
     );
     let mut rows = Vec::new();
+    let bar = indicatif::ProgressBar::new((args.log_gates.len() * args.wiring.len()) as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} [{elapsed}]")
+            .expect("static template"),
+    );
     for &lg in &args.log_gates {
         for &wiring in &args.wiring {
             let name = format!("{wiring:?}").to_lowercase();
-            eprintln!("  2^{lg} gates, {name} wiring ...");
+            bar.set_message(format!("2^{lg} gates, {name} wiring"));
             let out = Command::new(&exe)
                 .args(["--single", &format!("{lg}:{name}")])
                 .args(["--depth", &args.depth.to_string()])
@@ -135,8 +140,10 @@ fn main() -> Result<()> {
                 hint_bytes: f[4].parse()?,
                 rss_mb: f[5].parse()?,
             });
+            bar.inc(1);
         }
     }
+    bar.finish_and_clear();
     println!("| gates | wiring | prove (s) | s / M gates | verify (s) | verify / prove | proof (KiB) | of which raw hints (KiB) | prover peak RSS (MiB) |");
     println!("|---|---|---|---|---|---|---|---|---|");
     for r in rows {
