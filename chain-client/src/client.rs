@@ -27,14 +27,27 @@ use crate::{ChainError, SubtensorConfig};
 
 type Api = OnlineClient<SubtensorConfig>;
 type AtBlock = subxt::client::OnlineClientAtBlock<SubtensorConfig>;
+/// `WeightCommits` entry: (hash, commit block, first reveal block, last reveal block).
+type RawCommit = ([u8; 32], u64, u64, u64);
 
 /// subtensor's pallet name in the runtime.
 pub const SUBTENSOR: &str = "SubtensorModule";
 const ADMIN_UTILS: &str = "AdminUtils";
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// Socket-level reconnect attempts of the RPC client.
+const RPC_RETRIES: usize = 5;
 /// Reads are idempotent, so they are retried across reconnects.
 const READ_ATTEMPTS: usize = 4;
+
+/// One pending `commit_weights`, with the blocks in which it may be revealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeightCommit {
+    pub hash: [u8; 32],
+    pub commit_block: u64,
+    pub first_reveal_block: u64,
+    pub last_reveal_block: u64,
+}
 
 /// Result of an included, successful extrinsic.
 #[derive(Debug, Clone)]
@@ -92,7 +105,13 @@ fn is_connection_error(e: &subxt::Error) -> bool {
 async fn build_api(url: &str) -> Result<Api, ChainError> {
     let connect = async {
         let rpc = ReconnectingRpcClient::builder()
-            .retry_policy(ExponentialBackoff::from_millis(50).max_delay(Duration::from_secs(2)))
+            // Bounded, so a dead endpoint fails within seconds instead of hanging;
+            // after that, `ChainClient::reconnect` starts over.
+            .retry_policy(
+                ExponentialBackoff::from_millis(50)
+                    .max_delay(Duration::from_secs(2))
+                    .take(RPC_RETRIES),
+            )
             .build(url)
             .await
             .map_err(|e| e.to_string())?;
@@ -416,6 +435,19 @@ impl ChainClient {
         self.submit(&tx, coldkey).await
     }
 
+    /// `Balances.transfer_keep_alive(dest, value)` in rao; hotkeys need a
+    /// little balance to pay fees for the calls they sign.
+    pub async fn transfer_keep_alive(
+        &self,
+        from: &Keypair,
+        dest: &[u8; 32],
+        amount_rao: u128,
+    ) -> Result<TxOutcome, ChainError> {
+        let dest = subxt::utils::MultiAddress::<AccountId32, ()>::Id(AccountId32(*dest));
+        let tx = subxt::dynamic::tx("Balances", "transfer_keep_alive", (dest, amount_rao));
+        self.submit(&tx, from).await
+    }
+
     // ----- weights ------------------------------------------------------------
 
     /// `set_weights`, signed by the hotkey. When the chain refuses with
@@ -583,6 +615,62 @@ impl ChainClient {
             try_fetch::<_, u16>(&at, SUBTENSOR, "Uids", (netuid, AccountId32(hotkey))).await
         })
         .await
+    }
+
+    /// Unrevealed weight commits of `hotkey` (`WeightCommits[(netuid, hotkey)]`).
+    pub async fn pending_commits(
+        &self,
+        netuid: u16,
+        hotkey: &[u8; 32],
+    ) -> Result<Vec<WeightCommit>, ChainError> {
+        let hotkey = *hotkey;
+        let raw: Option<Vec<RawCommit>> = self
+            .read("WeightCommits", |api| async move {
+                let at = Self::at_current(&api).await?;
+                try_fetch(
+                    &at,
+                    SUBTENSOR,
+                    "WeightCommits",
+                    (netuid, AccountId32(hotkey)),
+                )
+                .await
+            })
+            .await?;
+        Ok(raw
+            .unwrap_or_default()
+            .into_iter()
+            .map(
+                |(hash, commit_block, first_reveal_block, last_reveal_block)| WeightCommit {
+                    hash,
+                    commit_block,
+                    first_reveal_block,
+                    last_reveal_block,
+                },
+            )
+            .collect())
+    }
+
+    /// Waits until the finalized block number reaches `target`, polling at
+    /// `poll`; gives up after `timeout`.
+    pub async fn wait_for_block(
+        &self,
+        target: u64,
+        poll: Duration,
+        timeout: Duration,
+    ) -> Result<u64, ChainError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let now = self.block_number().await?;
+            if now >= target {
+                return Ok(now);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ChainError::Rpc(format!(
+                    "timed out at block {now} waiting for block {target}"
+                )));
+            }
+            tokio::time::sleep(poll).await;
+        }
     }
 
     /// Reads the whole metagraph of `netuid` at the latest finalized block.

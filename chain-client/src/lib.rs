@@ -14,7 +14,7 @@ pub mod network;
 pub mod signer;
 pub mod weights;
 
-pub use client::{ChainClient, TxOutcome};
+pub use client::{ChainClient, TxOutcome, WeightCommit};
 pub use config::SubtensorConfig;
 pub use error::ChainError;
 pub use metagraph::{AxonInfo, Metagraph, Neuron};
