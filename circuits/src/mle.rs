@@ -14,8 +14,17 @@ pub(crate) const PAR_THRESHOLD: usize = 1 << 12;
 
 /// `eq(r, i)` for every `i` in `{0,1}^n`, scaled by `scale`.
 pub fn eq_table_scaled(r: &[EF], scale: EF) -> Vec<EF> {
+    let mut table = Vec::new();
+    eq_table_scaled_into(r, scale, &mut table);
+    table
+}
+
+/// [`eq_table_scaled`] into a caller-owned buffer, so that provers can reuse
+/// one allocation across layers instead of faulting in fresh pages.
+pub fn eq_table_scaled_into(r: &[EF], scale: EF, table: &mut Vec<EF>) {
     let n = r.len();
-    let mut table = EF::zero_vec(1 << n);
+    table.clear();
+    table.resize(1 << n, EF::ZERO);
     table[0] = scale;
     for (k, &rk) in r.iter().enumerate() {
         let len = 1 << k;
@@ -32,7 +41,6 @@ pub fn eq_table_scaled(r: &[EF], scale: EF) -> Vec<EF> {
             }
         }
     }
-    table
 }
 
 /// `eq(r, i)` for every `i` in `{0,1}^n`.

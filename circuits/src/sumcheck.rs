@@ -93,10 +93,14 @@ pub(crate) fn fold_in_place(v: &mut Vec<EF>, r: EF) {
 /// base-field `a` directly, which halves its cost; `a` is lifted only when
 /// folded. `scale` multiplies the round messages (two elements per round)
 /// instead of every entry of `b`.
+///
+/// `b` is folded in place and left truncated; `a_ext` is scratch for the
+/// lifted `a`. Both keep their capacity for the caller's next layer.
 pub(crate) fn prove_product(
     a: &[F],
-    mut b: Vec<EF>,
+    b: &mut Vec<EF>,
     scale: EF,
+    a_ext: &mut Vec<EF>,
     t: &mut Transcript,
 ) -> ProductProof {
     assert_eq!(a.len(), b.len());
@@ -115,16 +119,17 @@ pub(crate) fn prove_product(
     let r = t.challenge_ef(CHALLENGE_LABEL);
     rounds.push(msg);
     challenges.push(r);
-    let mut a_ext: Vec<EF> = if half >= PAR_THRESHOLD {
+    a_ext.clear();
+    if half >= PAR_THRESHOLD {
         (0..half)
             .into_par_iter()
             .with_min_len(1 << 10)
             .map(|i| r * (a[i + half] - a[i]) + a[i])
-            .collect()
+            .collect_into_vec(a_ext);
     } else {
-        (0..half).map(|i| r * (a[i + half] - a[i]) + a[i]).collect()
-    };
-    fold_in_place(&mut b, r);
+        a_ext.extend((0..half).map(|i| r * (a[i + half] - a[i]) + a[i]));
+    }
+    fold_in_place(b, r);
 
     while a_ext.len() > 1 {
         let half = a_ext.len() / 2;
@@ -137,8 +142,8 @@ pub(crate) fn prove_product(
         let r = t.challenge_ef(CHALLENGE_LABEL);
         rounds.push(msg);
         challenges.push(r);
-        fold_in_place(&mut a_ext, r);
-        fold_in_place(&mut b, r);
+        fold_in_place(a_ext, r);
+        fold_in_place(b, r);
     }
     challenges.reverse();
     ProductProof {
