@@ -143,13 +143,21 @@ fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<()> {
 impl Registry {
     /// Load `dir/registry.toml` and verify every artifact's hash.
     pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
-        let dir = dir.as_ref().to_path_buf();
-        let (_, models) = Self::read_manifest(&dir)?;
-        let reg = Self { dir, models };
+        Self::load_with_text(dir.as_ref()).map(|(reg, _)| reg)
+    }
+
+    /// [`Registry::load`], also returning the manifest text it parsed, so
+    /// that `add` appends to exactly the text it verified.
+    fn load_with_text(dir: &Path) -> Result<(Self, String)> {
+        let (text, models) = Self::read_manifest(dir)?;
+        let reg = Self {
+            dir: dir.to_path_buf(),
+            models,
+        };
         for m in &reg.models {
             reg.read_onnx(m)?;
         }
-        Ok(reg)
+        Ok((reg, text))
     }
 
     /// The registry directory.
@@ -221,8 +229,7 @@ impl Registry {
         let manifest_path = dir.join(MANIFEST_FILE);
 
         let (old_text, old_models) = if manifest_path.exists() {
-            let reg = Self::load(dir)?;
-            let (text, _) = Self::read_manifest(dir)?;
+            let (reg, text) = Self::load_with_text(dir)?;
             (text, reg.models)
         } else {
             (format!("version = {MANIFEST_VERSION}\n"), Vec::new())
@@ -271,7 +278,8 @@ impl Registry {
             .any(|m| m.name == entry.name || m.file == entry.file)
         {
             return Err(RegistryError::Conflict(format!(
-                "name '{name}' is already registered"
+                "name '{name}' or file {} is already registered",
+                entry.file.display()
             )));
         }
 
