@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Summarise an ONNX file: opsets, inputs/outputs, op histogram, MAC estimate.
 
-Why: before a model goes into the registry we need to know whether the
-circuit compiler can handle every op in it and roughly how big the circuit
-will be. The MAC count (multiply-accumulates of Conv/Gemm/MatMul) is the
+Why: before a model goes into the registry we need its id (blake3 of the
+bytes), whether the circuit compiler can handle every op in it, and roughly
+how big the circuit will be. The MAC count (multiply-accumulates of Conv/Gemm/MatMul) is the
 dominant term of the circuit size, so it is what we report for benchmarks.
 
-Usage: python scripts/onnx_ops.py MODEL.onnx [MODEL2.onnx ...] [--json]
+Usage: python scripts/onnx_ops.py MODEL.onnx [MODEL2.onnx ...]
+           [--json] [--run] [--input-shape NAME=D0,D1,..]
 """
 
 import argparse
@@ -97,8 +98,13 @@ def summarise(path, overrides=None):
             for at in n.attribute:
                 if at.name == "value":
                     params += int(numpy_helper.to_array(at.t).size)
+    import blake3
+
+    with open(path, "rb") as f:
+        registry_id = blake3.blake3(f.read()).hexdigest()
     return {
         "file": path,
+        "id": registry_id,
         "ir_version": model.ir_version,
         "opsets": {(o.domain or "ai.onnx"): o.version for o in model.opset_import},
         "producer": f"{model.producer_name} {model.producer_version}".strip(),
@@ -157,6 +163,7 @@ def main():
         return
     for r in reports:
         print(f"== {r['file']}")
+        print(f"  id (blake3, registry.toml) {r['id']}")
         print(f"  ir_version {r['ir_version']}  opsets {r['opsets']}  producer '{r['producer']}'")
         print(f"  inputs  {r['inputs']}")
         print(f"  outputs {r['outputs']}")
