@@ -34,6 +34,7 @@
 //! ```
 
 pub mod circuit;
+mod codec;
 pub mod error;
 pub mod field;
 pub mod gkr;

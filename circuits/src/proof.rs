@@ -6,10 +6,13 @@
 //! forged length cannot trigger a huge allocation), rejection of
 //! non-canonical field elements, and rejection of trailing bytes.
 
-use parity_scale_codec::{Compact, Decode, Encode, Error as CodecError, Input, Output};
+use parity_scale_codec::{Decode, Encode, Error as CodecError, Input, Output};
 
+use crate::codec::{
+    dec_ef, dec_ef_array, dec_f, dec_vec, enc_ef, enc_f, enc_len, versioned_decode,
+};
 use crate::error::DecodeError;
-use crate::field::{ef_coeffs, ef_from_coeffs, f_from_canonical, PrimeField64, EF, F};
+use crate::field::{EF, F};
 
 /// Current proof format.
 pub const PROOF_VERSION: u8 = 1;
@@ -81,89 +84,13 @@ impl Proof {
 
     /// Decodes, refusing inputs longer than `limit` bytes.
     pub fn from_bytes_with_limit(bytes: &[u8], limit: usize) -> Result<Self, DecodeError> {
-        if bytes.len() > limit {
-            return Err(DecodeError::TooLarge {
-                len: bytes.len(),
-                limit,
-            });
-        }
-        let (&version, mut body) = bytes
-            .split_first()
-            .ok_or_else(|| DecodeError::Malformed("empty input".into()))?;
-        if version != PROOF_VERSION {
-            return Err(DecodeError::Version(version));
-        }
-        let proof = Proof::decode(&mut body).map_err(|e| DecodeError::Malformed(e.to_string()))?;
-        if !body.is_empty() {
-            return Err(DecodeError::TrailingBytes(body.len()));
-        }
-        Ok(proof)
+        versioned_decode(bytes, limit, PROOF_VERSION)
     }
 
     /// Size of the encoding in bytes.
     pub fn size_bytes(&self) -> usize {
         1 + self.encoded_size()
     }
-}
-
-// ---- primitive codecs ----------------------------------------------------
-
-fn enc_f<O: Output + ?Sized>(x: &F, dest: &mut O) {
-    dest.write(&x.as_canonical_u64().to_le_bytes());
-}
-
-fn dec_f<I: Input>(input: &mut I) -> Result<F, CodecError> {
-    let v = u64::decode(input)?;
-    f_from_canonical(v).ok_or_else(|| "non-canonical field element".into())
-}
-
-fn enc_ef<O: Output + ?Sized>(x: &EF, dest: &mut O) {
-    for c in ef_coeffs(x) {
-        dest.write(&c.to_le_bytes());
-    }
-}
-
-fn dec_ef<I: Input>(input: &mut I) -> Result<EF, CodecError> {
-    let a = u64::decode(input)?;
-    let b = u64::decode(input)?;
-    ef_from_coeffs([a, b]).ok_or_else(|| "non-canonical extension element".into())
-}
-
-fn enc_len<O: Output + ?Sized>(len: usize, dest: &mut O) {
-    Compact(len as u32).encode_to(dest);
-}
-
-/// Reads a vector length and checks that `len` items of at least
-/// `min_item_bytes` each could still fit in the input.
-fn dec_len<I: Input>(input: &mut I, min_item_bytes: usize) -> Result<usize, CodecError> {
-    let len = Compact::<u32>::decode(input)?.0 as usize;
-    if let Some(remaining) = input.remaining_len()? {
-        if len.saturating_mul(min_item_bytes) > remaining {
-            return Err("vector length exceeds the remaining input".into());
-        }
-    }
-    Ok(len)
-}
-
-fn dec_vec<I: Input, T>(
-    input: &mut I,
-    min_item_bytes: usize,
-    mut item: impl FnMut(&mut I) -> Result<T, CodecError>,
-) -> Result<Vec<T>, CodecError> {
-    let len = dec_len(input, min_item_bytes)?;
-    let mut v = Vec::with_capacity(len);
-    for _ in 0..len {
-        v.push(item(input)?);
-    }
-    Ok(v)
-}
-
-fn dec_ef_array<I: Input, const N: usize>(input: &mut I) -> Result<[EF; N], CodecError> {
-    let mut out = [EF::default(); N];
-    for slot in out.iter_mut() {
-        *slot = dec_ef(input)?;
-    }
-    Ok(out)
 }
 
 // ---- structured codecs ---------------------------------------------------

@@ -7,6 +7,7 @@
 //! everything after the public outputs (padding included) must be zero.
 
 pub mod builder;
+pub mod codec;
 pub mod random;
 
 use rayon::prelude::*;
@@ -269,69 +270,13 @@ impl Circuit {
         Ok(values)
     }
 
+    /// Blake3 over a domain tag, the format version and the canonical
+    /// encoding, i.e. exactly the bytes `to_bytes` writes.
     fn compute_digest(&self) -> [u8; 32] {
-        let mut h = blake3::Hasher::new();
-        let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
-        let put = |buf: &mut Vec<u8>, h: &mut blake3::Hasher, bytes: &[u8]| {
-            buf.extend_from_slice(bytes);
-            if buf.len() >= 1 << 16 {
-                h.update(buf);
-                buf.clear();
-            }
-        };
-        put(&mut buf, &mut h, b"zkml-circuit/v1");
-        for v in [
-            self.input_log_size,
-            self.num_public_inputs,
-            self.num_hints,
-            self.num_public_outputs,
-            self.layers.len() as u32,
-        ] {
-            put(&mut buf, &mut h, &v.to_le_bytes());
-        }
-        for layer in &self.layers {
-            put(&mut buf, &mut h, &layer.log_size.to_le_bytes());
-            put(&mut buf, &mut h, &(layer.mul.len() as u64).to_le_bytes());
-            for g in &layer.mul {
-                put(&mut buf, &mut h, &g.out.to_le_bytes());
-                put(&mut buf, &mut h, &g.x.to_le_bytes());
-                put(&mut buf, &mut h, &g.y.to_le_bytes());
-                put(&mut buf, &mut h, &g.coef.as_canonical_u64().to_le_bytes());
-            }
-            put(&mut buf, &mut h, &(layer.add.len() as u64).to_le_bytes());
-            for g in &layer.add {
-                put(&mut buf, &mut h, &g.out.to_le_bytes());
-                put(&mut buf, &mut h, &g.x.to_le_bytes());
-                put(&mut buf, &mut h, &g.coef.as_canonical_u64().to_le_bytes());
-            }
-            put(&mut buf, &mut h, &(layer.consts.len() as u64).to_le_bytes());
-            for g in &layer.consts {
-                put(&mut buf, &mut h, &g.out.to_le_bytes());
-                put(&mut buf, &mut h, &g.coef.as_canonical_u64().to_le_bytes());
-            }
-        }
-        put(&mut buf, &mut h, &(self.lookups.len() as u64).to_le_bytes());
-        for lk in &self.lookups {
-            put(&mut buf, &mut h, &(lk.hints.len() as u64).to_le_bytes());
-            for i in &lk.hints {
-                put(&mut buf, &mut h, &i.to_le_bytes());
-            }
-            match &lk.table {
-                Table::Range { bits } => {
-                    put(&mut buf, &mut h, &[0]);
-                    put(&mut buf, &mut h, &bits.to_le_bytes());
-                }
-                Table::Set(v) => {
-                    put(&mut buf, &mut h, &[1]);
-                    put(&mut buf, &mut h, &(v.len() as u64).to_le_bytes());
-                    for x in v {
-                        put(&mut buf, &mut h, &x.as_canonical_u64().to_le_bytes());
-                    }
-                }
-            }
-        }
-        h.update(&buf);
-        *h.finalize().as_bytes()
+        let mut out = codec::HashingOutput::new(b"zkml-circuit-digest");
+        parity_scale_codec::Output::push_byte(&mut out, codec::CIRCUIT_VERSION);
+        codec::encode_circuit(self, &mut out);
+        out.finalize()
     }
 }
 
@@ -404,18 +349,34 @@ fn validate_lookup(i: usize, lk: &Lookup, num_hints: u32) -> Result<(), CircuitE
     }
 }
 
+fn mul_key(g: &MulGate) -> (u32, u32, u32, u64) {
+    (g.out, g.x, g.y, g.coef.as_canonical_u64())
+}
+
+fn add_key(g: &AddGate) -> (u32, u32, u64) {
+    (g.out, g.x, g.coef.as_canonical_u64())
+}
+
+fn const_key(g: &ConstGate) -> (u32, u64) {
+    (g.out, g.coef.as_canonical_u64())
+}
+
+/// Whether the gate lists are already in canonical order.
+pub(crate) fn is_canonical(layer: &Layer) -> bool {
+    layer.mul.is_sorted_by_key(mul_key)
+        && layer.add.is_sorted_by_key(add_key)
+        && layer.consts.is_sorted_by_key(const_key)
+}
+
 fn canonicalize(layer: &mut Layer) {
-    let mk = |g: &MulGate| (g.out, g.x, g.y, g.coef.as_canonical_u64());
-    if !layer.mul.is_sorted_by_key(mk) {
-        layer.mul.par_sort_unstable_by_key(mk);
+    if !layer.mul.is_sorted_by_key(mul_key) {
+        layer.mul.par_sort_unstable_by_key(mul_key);
     }
-    let ak = |g: &AddGate| (g.out, g.x, g.coef.as_canonical_u64());
-    if !layer.add.is_sorted_by_key(ak) {
-        layer.add.par_sort_unstable_by_key(ak);
+    if !layer.add.is_sorted_by_key(add_key) {
+        layer.add.par_sort_unstable_by_key(add_key);
     }
-    let ck = |g: &ConstGate| (g.out, g.coef.as_canonical_u64());
-    if !layer.consts.is_sorted_by_key(ck) {
-        layer.consts.par_sort_unstable_by_key(ck);
+    if !layer.consts.is_sorted_by_key(const_key) {
+        layer.consts.par_sort_unstable_by_key(const_key);
     }
 }
 

@@ -10,7 +10,7 @@
 mod prover;
 mod verifier;
 
-pub use prover::{prove, prove_unchecked};
+pub use prover::{prove, prove_unchecked, prove_with_progress};
 pub use verifier::verify;
 pub(crate) use verifier::verify_rounds as verify_rounds_public;
 

@@ -25,7 +25,19 @@ pub fn prove(
     hints: &[F],
     context: &[u8],
 ) -> Result<(Proof, Vec<F>), ProveError> {
-    prove_impl(circuit, public_inputs, hints, context, true)
+    prove_impl(circuit, public_inputs, hints, context, true, &mut |_, _| {})
+}
+
+/// [`prove`], calling `progress(done, total)` after each layer and lookup
+/// (e.g. to drive a progress bar on multi-second proofs).
+pub fn prove_with_progress(
+    circuit: &Circuit,
+    public_inputs: &[F],
+    hints: &[F],
+    context: &[u8],
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<(Proof, Vec<F>), ProveError> {
+    prove_impl(circuit, public_inputs, hints, context, true, progress)
 }
 
 /// Like [`prove`] but skips the witness checks, producing a proof of a false
@@ -38,7 +50,14 @@ pub fn prove_unchecked(
     hints: &[F],
     context: &[u8],
 ) -> Result<(Proof, Vec<F>), ProveError> {
-    prove_impl(circuit, public_inputs, hints, context, false)
+    prove_impl(
+        circuit,
+        public_inputs,
+        hints,
+        context,
+        false,
+        &mut |_, _| {},
+    )
 }
 
 fn prove_impl(
@@ -47,6 +66,7 @@ fn prove_impl(
     hints: &[F],
     context: &[u8],
     checked: bool,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(Proof, Vec<F>), ProveError> {
     let mut values = circuit.evaluate(public_inputs, hints)?;
     let outputs = values.pop().expect("circuits have at least one layer");
@@ -89,10 +109,12 @@ fn prove_impl(
     let mut eqc = eq_table(&rz);
     let mut bufs = Buffers::default();
     let mut layers = Vec::with_capacity(circuit.layers().len());
+    let total_steps = circuit.layers().len() + circuit.lookups().len();
     for layer in circuit.layers().iter().rev() {
         // `values` now ends with this layer's input; its output was popped.
         let input = values.pop().expect("one value vector per layer");
         layers.push(prove_layer(layer, &input, &mut eqc, &mut bufs, &mut t));
+        progress(layers.len(), total_steps);
     }
     drop((eqc, bufs));
 
@@ -100,7 +122,12 @@ fn prove_impl(
         .lookups()
         .iter()
         .zip(multiplicities)
-        .map(|(lk, m)| logup::prove(lk, hints, m, &mut t))
+        .enumerate()
+        .map(|(i, (lk, m))| {
+            let proof = logup::prove(lk, hints, m, &mut t);
+            progress(circuit.layers().len() + i + 1, total_steps);
+            proof
+        })
         .collect();
 
     Ok((
