@@ -57,8 +57,11 @@ pub fn eq_eval(a: &[EF], b: &[EF]) -> EF {
         .product()
 }
 
-/// `sum_i a_i * b_i` for base-field `a` (shorter `a` means zero padding).
-pub fn dot_base(a: &[F], b: &[EF]) -> EF {
+/// `sum_i a_i * b_i`; a shorter `a` means zero padding.
+fn dot<A: Copy + Send + Sync>(a: &[A], b: &[EF]) -> EF
+where
+    EF: std::ops::Mul<A, Output = EF>,
+{
     let n = a.len().min(b.len());
     if n >= PAR_THRESHOLD {
         a[..n]
@@ -71,18 +74,14 @@ pub fn dot_base(a: &[F], b: &[EF]) -> EF {
     }
 }
 
+/// `sum_i a_i * b_i` for base-field `a` (shorter `a` means zero padding).
+pub fn dot_base(a: &[F], b: &[EF]) -> EF {
+    dot(a, b)
+}
+
 /// `sum_i a_i * b_i` over the extension field.
 pub fn dot_ext(a: &[EF], b: &[EF]) -> EF {
-    let n = a.len().min(b.len());
-    if n >= PAR_THRESHOLD {
-        a[..n]
-            .par_iter()
-            .zip(b[..n].par_iter())
-            .map(|(&x, &y)| x * y)
-            .sum()
-    } else {
-        a[..n].iter().zip(&b[..n]).map(|(&x, &y)| x * y).sum()
-    }
+    dot(a, b)
 }
 
 /// Evaluates the multilinear extension of `values` (zero-padded to `2^n`,

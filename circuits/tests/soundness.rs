@@ -220,6 +220,17 @@ fn proof_for_another_circuit_is_rejected() {
     assert!(verify(&c2, &st, &proof).is_err());
 }
 
+/// A proof made by the unchecked prover from a bad witness must not verify.
+fn assert_cheat_rejected(circuit: &circuits::Circuit, public: &[F], hints: &[F], what: &str) {
+    let (proof, outputs) = prove_unchecked(circuit, public, hints, b"n").unwrap();
+    let st = Statement {
+        public_inputs: public,
+        public_outputs: &outputs,
+        context: b"n",
+    };
+    assert!(verify(circuit, &st, &proof).is_err(), "{what} verifies");
+}
+
 #[test]
 fn failed_assertion_is_refused_by_prover_and_rejected_by_verifier() {
     let fx = common::fixture();
@@ -231,13 +242,7 @@ fn failed_assertion_is_refused_by_prover_and_rejected_by_verifier() {
         "{err}"
     );
 
-    let (proof, outputs) = prove_unchecked(&fx.circuit, &public, &hints, b"n").unwrap();
-    let st = Statement {
-        public_inputs: &public,
-        public_outputs: &outputs,
-        context: b"n",
-    };
-    assert!(verify(&fx.circuit, &st, &proof).is_err());
+    assert_cheat_rejected(&fx.circuit, &public, &hints, "q off by one");
 }
 
 #[test]
@@ -254,13 +259,7 @@ fn out_of_range_values_are_refused_and_rejected() {
             matches!(err, ProveError::LookupValue { lookup: 0, .. }),
             "{err}"
         );
-        let (proof, outputs) = prove_unchecked(&fx.circuit, &public, &hints, b"n").unwrap();
-        let st = Statement {
-            public_inputs: &public,
-            public_outputs: &outputs,
-            context: b"n",
-        };
-        assert!(verify(&fx.circuit, &st, &proof).is_err(), "r = {r}");
+        assert_cheat_rejected(&fx.circuit, &public, &hints, &format!("r = {r}"));
     }
     // A set-lookup violation: a = 3 is not in {2, 5, 7}.
     let (public, hints) = common::fixture_witness([3, -4, 10, 2], 3);
@@ -269,13 +268,7 @@ fn out_of_range_values_are_refused_and_rejected() {
         matches!(err, ProveError::LookupValue { lookup: 1, .. }),
         "{err}"
     );
-    let (proof, outputs) = prove_unchecked(&fx.circuit, &public, &hints, b"n").unwrap();
-    let st = Statement {
-        public_inputs: &public,
-        public_outputs: &outputs,
-        context: b"n",
-    };
-    assert!(verify(&fx.circuit, &st, &proof).is_err());
+    assert_cheat_rejected(&fx.circuit, &public, &hints, "a = 3");
 }
 
 #[test]
@@ -286,13 +279,7 @@ fn large_range_check_with_one_bad_value_is_rejected() {
     let mut hints = common::random_in_range(&mut rng, n, 16);
     hints[1234] = F::from_u64(1 << 16);
     assert!(prove(&c, &[], &hints, b"").is_err());
-    let (proof, outputs) = prove_unchecked(&c, &[], &hints, b"").unwrap();
-    let st = Statement {
-        public_inputs: &[],
-        public_outputs: &outputs,
-        context: b"",
-    };
-    assert!(verify(&c, &st, &proof).is_err());
+    assert_cheat_rejected(&c, &[], &hints, "2^16 in a 16-bit range check");
 }
 
 #[test]
