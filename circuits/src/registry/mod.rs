@@ -87,8 +87,23 @@ fn io_err(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Regis
 /// Read a file of at most `limit` bytes without trusting its reported size:
 /// a file that grows while we read it still cannot make us allocate more.
 fn read_limited(path: &Path, limit: u64) -> std::result::Result<Vec<u8>, ReadFail> {
+    // Checked before opening too: opening a FIFO or device named by a
+    // hostile manifest could block forever.
+    let not_file = || {
+        ReadFail::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ))
+    };
+    if !fs::metadata(path).map_err(ReadFail::Io)?.is_file() {
+        return Err(not_file());
+    }
     let file = File::open(path).map_err(ReadFail::Io)?;
-    let size = file.metadata().map_err(ReadFail::Io)?.len();
+    let meta = file.metadata().map_err(ReadFail::Io)?;
+    if !meta.is_file() {
+        return Err(not_file());
+    }
+    let size = meta.len();
     if size > limit {
         return Err(ReadFail::TooLarge(size));
     }
