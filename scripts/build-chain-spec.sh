@@ -43,7 +43,9 @@ fi
 
 echo "== building the runtime (native + wasm) and the spec tool"
 cd "$root/chain-spec"
-WASM_BUILD_TOOLCHAIN=$toolchain nice -n 19 cargo build --locked -p spec-builder
+# WASM_BUILD_TYPE=release makes substrate-wasm-builder compact and compress the
+# blob even though the outer (native) build is a fast debug build.
+WASM_BUILD_TYPE=release WASM_BUILD_TOOLCHAIN=$toolchain nice -n 19 cargo build --locked -p spec-builder
 target/debug/spec-builder --out chain-spec.raw.json
 ./source-hash.sh >SOURCE_HASH
 echo "== wrote chain-spec/chain-spec.raw.json ($(wc -c <chain-spec.raw.json) bytes), SOURCE_HASH $(cat SOURCE_HASH)"

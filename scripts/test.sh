@@ -14,3 +14,14 @@ echo "== main workspace tests"
 cargo test --workspace --locked
 
 # Sections below belong to the local chain (chain-spec/ has its own workspace).
+
+echo "== chain-spec freshness"
+scripts/check-chain-spec.sh
+
+echo "== chain-spec pallet tests"
+# Native only: SKIP_WASM_BUILD keeps CI off the wasm toolchain.
+(cd chain-spec && SKIP_WASM_BUILD=1 cargo test --locked -p pallet-subtensor -p pallet-admin-utils)
+
+echo "== local chain harness"
+# Starts chopsticks (installed into .tools/ on first use) from the committed spec.
+cargo test --locked -p localnet
