@@ -41,6 +41,7 @@ pub mod gkr;
 pub mod logup;
 pub mod mle;
 pub mod proof;
+pub mod registry;
 pub mod sumcheck;
 pub mod transcript;
 pub mod util;
