@@ -55,6 +55,12 @@ pub struct AxonInfo {
 /// Subtensor's name for the stored axon type.
 pub type AxonInfoOf = AxonInfo;
 
+/// A subnet created at genesis:
+/// (netuid, owner coldkey, owner hotkey, tempo, weights rate limit, commit-reveal on).
+pub type GenesisSubnet<AccountId> = (NetUid, AccountId, AccountId, u16, u64, bool);
+
+// `serve_axon` takes subtensor's eight arguments; the lint fires in macro output.
+#[allow(clippy::too_many_arguments)]
 #[frame_support::pallet]
 pub mod pallet {
     use super::*;
@@ -447,9 +453,8 @@ pub mod pallet {
     #[pallet::genesis_config]
     #[derive(frame_support::DefaultNoBound)]
     pub struct GenesisConfig<T: Config> {
-        /// Subnets that exist from block 0:
-        /// (netuid, owner coldkey, owner hotkey, tempo, weights rate limit, commit-reveal on).
-        pub subnets: Vec<(NetUid, T::AccountId, T::AccountId, u16, u64, bool)>,
+        /// Subnets that exist from block 0.
+        pub subnets: Vec<GenesisSubnet<T::AccountId>>,
         /// Global minimum stake to set weights.
         pub stake_threshold: u64,
         /// Owner cut override (parts per 65535); `None` keeps the runtime default.
@@ -516,7 +521,6 @@ pub mod pallet {
         /// Publishes the caller hotkey's axon endpoint on `netuid`.
         #[pallet::call_index(4)]
         #[pallet::weight(Weight::from_parts(10_000_000, 0).saturating_add(T::DbWeight::get().reads_writes(4, 1)))]
-        #[allow(clippy::too_many_arguments)]
         pub fn serve_axon(
             origin: OriginFor<T>,
             netuid: NetUid,
@@ -609,7 +613,11 @@ pub mod pallet {
         /// blocks where `(block + netuid + 1) % (tempo + 1) == 0`.
         pub fn should_run_epoch(netuid: NetUid, block: u64) -> bool {
             let tempo = Tempo::<T>::get(netuid) as u64;
-            tempo != 0 && (block.saturating_add(netuid as u64).saturating_add(1)) % (tempo + 1) == 0
+            tempo != 0
+                && block
+                    .saturating_add(netuid as u64)
+                    .saturating_add(1)
+                    .is_multiple_of(tempo + 1)
         }
 
         /// Index of the epoch that `block` belongs to (commit-reveal windows).
