@@ -16,11 +16,14 @@ use subxt::ext::scale_decode::DecodeAsType;
 use subxt::ext::scale_value::Composite;
 use subxt::rpcs::client::reconnecting_rpc_client::ExponentialBackoff;
 use subxt::rpcs::client::{ReconnectingRpcClient, RpcClient};
-use subxt::transactions::Payload;
+use subxt::transactions::{Payload, TransactionInvalid, ValidationResult};
 use subxt::OnlineClient;
 use wallet::Keypair;
 
-use crate::error::{explain_invalid, explain_module_error, weights_wait_blocks};
+use crate::config::SubtensorParams;
+use crate::error::{
+    explain_custom_validity_code, explain_invalid, explain_module_error, weights_wait_blocks,
+};
 use crate::metagraph::{elem, AxonInfo, Metagraph, Neuron, RawAxonInfo};
 use crate::signer::PairSigner;
 use crate::{ChainError, SubtensorConfig};
@@ -260,22 +263,38 @@ impl ChainClient {
                 self.api().tx().await.map_err(rpc_error)?
             }
         };
-        tracing::debug!(%pallet, %call, "submitting extrinsic");
-        let progress = txs
-            .sign_and_submit_then_watch_default(payload, &PairSigner(signer))
+        let encode_error = |reason: String| ChainError::Encode {
+            pallet: pallet.clone(),
+            call: call.clone(),
+            reason,
+        };
+        let params = <SubtensorParams as subxt::transactions::DefaultParams>::default_params();
+        let signed = txs
+            .create_signed(payload, &PairSigner(signer), params)
             .await
-            .map_err(|e| {
-                let msg = e.to_string();
-                if msg.contains("Invalid") || msg.contains("invalid") || msg.contains("Custom") {
-                    ChainError::Invalid(explain_invalid(&msg))
-                } else {
-                    ChainError::Encode {
-                        pallet: pallet.clone(),
-                        call: call.clone(),
-                        reason: msg,
-                    }
-                }
-            })?;
+            .map_err(|e| encode_error(e.to_string()))?;
+        // Dry-run through the runtime first: a pool rejection then says why
+        // (fees, nonce, subtensor's Custom codes) however the node's RPC
+        // reports submission failures.
+        match signed.validate().await {
+            Ok(ValidationResult::Invalid(reason)) => {
+                return Err(ChainError::Invalid(explain_validity(&reason)));
+            }
+            Ok(ValidationResult::Unknown(reason)) => {
+                return Err(ChainError::Invalid(format!("validity unknown: {reason:?}")));
+            }
+            Ok(ValidationResult::Valid(_)) => {}
+            Err(e) => tracing::debug!(error = %e, "pre-submission validation unavailable"),
+        }
+        tracing::debug!(%pallet, %call, "submitting extrinsic");
+        let progress = signed.submit_and_watch().await.map_err(|e| {
+            let msg = e.to_string();
+            if msg.contains("Invalid") || msg.contains("invalid") || msg.contains("Custom") {
+                ChainError::Invalid(explain_invalid(&msg))
+            } else {
+                ChainError::Rpc(msg)
+            }
+        })?;
         let in_block = progress
             .wait_for_finalized()
             .await
@@ -680,6 +699,25 @@ impl ChainClient {
             read_metagraph(&at, netuid).await
         })
         .await
+    }
+}
+
+/// Words for a runtime validity verdict.
+fn explain_validity(reason: &TransactionInvalid) -> String {
+    match reason {
+        TransactionInvalid::Payment => {
+            "cannot pay the transaction fee (balance too low)".to_string()
+        }
+        TransactionInvalid::Stale => "nonce too low (transaction already applied?)".to_string(),
+        TransactionInvalid::Future => "nonce too high".to_string(),
+        TransactionInvalid::BadProof => {
+            "bad signature (signed for another chain or runtime version?)".to_string()
+        }
+        TransactionInvalid::Custom(code) => match explain_custom_validity_code(*code) {
+            Some(text) => format!("Custom({code}): {text}"),
+            None => format!("Custom({code})"),
+        },
+        other => format!("{other:?}"),
     }
 }
 

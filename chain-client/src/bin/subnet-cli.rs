@@ -9,6 +9,15 @@ use chain_client::{resolve_endpoint, ChainClient, RAO_PER_TAO};
 use clap::{Args, Parser, Subcommand};
 use wallet::{Keypair, PasswordSource, Wallet};
 
+/// `println!` that reports a closed stdout (e.g. `| head`) as an error
+/// instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "subnet-cli",
@@ -142,6 +151,22 @@ enum WalletCmd {
     List {
         #[arg(long = "wallet.path")]
         path: Option<PathBuf>,
+    },
+    /// Send TAO from the wallet's coldkey (or a dev account) to an address.
+    Transfer {
+        #[command(flatten)]
+        wallet: WalletArgs,
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// Destination SS58 address.
+        #[arg(long)]
+        dest: String,
+        /// Amount in TAO.
+        #[arg(long)]
+        amount: f64,
+        /// Sign with a dev account URI (e.g. //Alice on local chains) instead.
+        #[arg(long = "dev.uri")]
+        dev_uri: Option<String>,
     },
     /// Free balance of the wallet's coldkey.
     Balance {
@@ -300,7 +325,24 @@ fn tao_to_rao(tao: f64) -> Result<u64> {
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        // The reader went away (`subnet-cli ... | head`): nothing to report.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -323,7 +365,7 @@ async fn main() -> Result<()> {
             let hot = wallet.hotkey_public()?;
             let client = chain.connect().await?;
             client.add_stake(&cold, &hot, netuid, rao).await?;
-            println!(
+            say!(
                 "staked {amount} TAO ({rao} rao) to {} on subnet {netuid}",
                 wallet::ss58::encode(&hot, 42)
             );
@@ -351,19 +393,19 @@ async fn wallet_cmd(cmd: WalletCmd) -> Result<()> {
             };
             w.set_coldkey(&cold, password.as_deref(), overwrite)?;
             w.set_hotkey(&hot, None, overwrite)?;
-            println!(
+            say!(
                 "coldkey {} ({})",
                 cold.ss58_address(),
                 w.coldkey_path().display()
             );
-            println!("  mnemonic: {}", cold.mnemonic().unwrap_or_default());
-            println!(
+            say!("  mnemonic: {}", cold.mnemonic().unwrap_or_default());
+            say!(
                 "hotkey  {} ({})",
                 hot.ss58_address(),
                 w.hotkey_path().display()
             );
-            println!("  mnemonic: {}", hot.mnemonic().unwrap_or_default());
-            println!("Write the mnemonics down: they are the only way to recover these keys.");
+            say!("  mnemonic: {}", hot.mnemonic().unwrap_or_default());
+            say!("Write the mnemonics down: they are the only way to recover these keys.");
         }
         WalletCmd::NewHotkey {
             wallet,
@@ -373,12 +415,12 @@ async fn wallet_cmd(cmd: WalletCmd) -> Result<()> {
             let w = wallet.wallet()?;
             let hot = Keypair::generate(n_words)?;
             w.set_hotkey(&hot, None, overwrite)?;
-            println!(
+            say!(
                 "hotkey {} ({})",
                 hot.ss58_address(),
                 w.hotkey_path().display()
             );
-            println!("  mnemonic: {}", hot.mnemonic().unwrap_or_default());
+            say!("  mnemonic: {}", hot.mnemonic().unwrap_or_default());
         }
         WalletCmd::RegenColdkey {
             wallet,
@@ -394,7 +436,7 @@ async fn wallet_cmd(cmd: WalletCmd) -> Result<()> {
                 Some(new_password(&wallet)?)
             };
             w.set_coldkey(&cold, password.as_deref(), overwrite)?;
-            println!(
+            say!(
                 "coldkey {} ({})",
                 cold.ss58_address(),
                 w.coldkey_path().display()
@@ -408,7 +450,7 @@ async fn wallet_cmd(cmd: WalletCmd) -> Result<()> {
             let w = wallet.wallet()?;
             let hot = Keypair::from_mnemonic(&mnemonic)?;
             w.set_hotkey(&hot, None, overwrite)?;
-            println!(
+            say!(
                 "hotkey {} ({})",
                 hot.ss58_address(),
                 w.hotkey_path().display()
@@ -420,27 +462,46 @@ async fn wallet_cmd(cmd: WalletCmd) -> Result<()> {
                 .unwrap_or_else(wallet::default_wallet_path);
             let names = wallet::list_wallets(&root)?;
             if names.is_empty() {
-                println!("no wallets under {}", root.display());
+                say!("no wallets under {}", root.display());
             }
             for name in names {
                 let w = Wallet::new(Some(&root), &name, "default")?;
                 let cold = w.coldkeypub().unwrap_or_else(|e| format!("<{e}>"));
-                println!("{name}  {cold}");
+                say!("{name}  {cold}");
                 for hk in w.hotkey_names()? {
                     let hw = Wallet::new(Some(&root), &name, &hk)?;
                     let addr = hw
                         .hotkeypub(&PasswordSource::Env("BT_HOTKEY_PW_UNUSED".into()))
                         .unwrap_or_else(|e| format!("<{e}>"));
-                    println!("  {hk}  {addr}");
+                    say!("  {hk}  {addr}");
                 }
             }
+        }
+        WalletCmd::Transfer {
+            wallet,
+            chain,
+            dest,
+            amount,
+            dev_uri,
+        } => {
+            let rao = tao_to_rao(amount)?;
+            let (dest_key, _) = wallet::ss58::decode(&dest)?;
+            let from = match dev_uri {
+                Some(uri) => Keypair::from_dev_uri(&uri)?,
+                None => wallet.coldkey()?,
+            };
+            let client = chain.connect().await?;
+            client
+                .transfer_keep_alive(&from, &dest_key, u128::from(rao))
+                .await?;
+            say!("sent {amount} TAO from {} to {dest}", from.ss58_address());
         }
         WalletCmd::Balance { wallet, chain } => {
             let ss58 = wallet.wallet()?.coldkeypub()?;
             let public = wallet::ss58::decode(&ss58)?.0;
             let client = chain.connect().await?;
             let free = client.free_balance(&public).await?;
-            println!(
+            say!(
                 "{ss58}: {} TAO ({free} rao)",
                 free as f64 / RAO_PER_TAO as f64
             );
@@ -456,7 +517,7 @@ async fn subnet_cmd(cmd: SubnetCmd) -> Result<()> {
             let hot = wallet.hotkey_public()?;
             let client = chain.connect().await?;
             let netuid = client.register_network(&cold, &hot).await?;
-            println!("created subnet {netuid}");
+            say!("created subnet {netuid}");
         }
         SubnetCmd::Start {
             wallet,
@@ -465,7 +526,7 @@ async fn subnet_cmd(cmd: SubnetCmd) -> Result<()> {
         } => {
             let cold = wallet.coldkey()?;
             chain.connect().await?.start_call(&cold, netuid).await?;
-            println!("subnet {netuid} started");
+            say!("subnet {netuid} started");
         }
         SubnetCmd::Register {
             wallet,
@@ -479,7 +540,7 @@ async fn subnet_cmd(cmd: SubnetCmd) -> Result<()> {
                 .await?
                 .burned_register(&cold, netuid, &hot)
                 .await?;
-            println!(
+            say!(
                 "registered {} on subnet {netuid} as uid {uid}",
                 wallet::ss58::encode(&hot, 42)
             );
@@ -498,7 +559,7 @@ async fn subnet_cmd(cmd: SubnetCmd) -> Result<()> {
                 .await?
                 .serve_axon(&hot, netuid, 1, ip, port, protocol, 0, 0)
                 .await?;
-            println!("axon {ip}:{port} served on subnet {netuid}");
+            say!("axon {ip}:{port} served on subnet {netuid}");
         }
         SubnetCmd::Metagraph { chain, netuid } => {
             let m = chain
@@ -507,18 +568,22 @@ async fn subnet_cmd(cmd: SubnetCmd) -> Result<()> {
                 .metagraph(netuid)
                 .await
                 .context("reading the metagraph")?;
-            println!(
+            say!(
                 "subnet {} at block {}: tempo {}, weights rate limit {}, commit-reveal {}",
-                m.netuid, m.block, m.tempo, m.weights_set_rate_limit, m.commit_reveal_enabled
+                m.netuid,
+                m.block,
+                m.tempo,
+                m.weights_set_rate_limit,
+                m.commit_reveal_enabled
             );
-            println!("uid  hotkey                                            stake(rao)  vpermit  incentive  dividends  axon");
+            say!("uid  hotkey                                            stake(rao)  vpermit  incentive  dividends  axon");
             for n in &m.neurons {
                 let axon = n
                     .axon
                     .as_ref()
                     .map(|a| format!("{}:{}", a.ip, a.port))
                     .unwrap_or_else(|| "-".into());
-                println!(
+                say!(
                     "{:<4} {:<49} {:>11} {:>8} {:>10} {:>10}  {}",
                     n.uid,
                     n.hotkey_ss58(),
@@ -549,7 +614,7 @@ async fn sudo_cmd(cmd: SudoCmd) -> Result<()> {
                 .await?
                 .sudo_set_tempo(&key, netuid, tempo)
                 .await?;
-            println!("subnet {netuid}: tempo = {tempo}");
+            say!("subnet {netuid}: tempo = {tempo}");
         }
         SudoCmd::WeightsRateLimit {
             wallet,
@@ -564,7 +629,7 @@ async fn sudo_cmd(cmd: SudoCmd) -> Result<()> {
                 .await?
                 .sudo_set_weights_set_rate_limit(&key, netuid, limit)
                 .await?;
-            println!("subnet {netuid}: weights rate limit = {limit}");
+            say!("subnet {netuid}: weights rate limit = {limit}");
         }
         SudoCmd::CommitReveal {
             wallet,
@@ -579,7 +644,7 @@ async fn sudo_cmd(cmd: SudoCmd) -> Result<()> {
                 .await?
                 .sudo_set_commit_reveal_weights_enabled(&key, netuid, enabled)
                 .await?;
-            println!("subnet {netuid}: commit-reveal = {enabled}");
+            say!("subnet {netuid}: commit-reveal = {enabled}");
         }
     }
     Ok(())
