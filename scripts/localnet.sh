@@ -14,7 +14,7 @@ port=9944
 block_ms=250
 spec=$root/chain-spec/chain-spec.raw.json
 
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
     case $1 in
     --port) port=${2:?--port needs a value}; shift 2 ;;
