@@ -31,12 +31,21 @@ done
 # Pinned chopsticks in a project-local, gitignored directory.
 tools=$root/.tools/chopsticks
 chopsticks=$tools/node_modules/.bin/chopsticks
-installed=$(node -p "require('$tools/node_modules/@acala-network/chopsticks/package.json').version" 2>/dev/null || true)
-if [[ $installed != "$CHOPSTICKS_VERSION" ]]; then
-    echo "localnet: installing @acala-network/chopsticks@$CHOPSTICKS_VERSION into .tools/" >&2
+installed_version() {
+    node -p "require('$tools/node_modules/@acala-network/chopsticks/package.json').version" 2>/dev/null || true
+}
+if [[ $(installed_version) != "$CHOPSTICKS_VERSION" ]]; then
     mkdir -p "$tools"
-    npm install --no-audit --no-fund --loglevel=error --prefix "$tools" \
-        "@acala-network/chopsticks@$CHOPSTICKS_VERSION" >&2
+    # Parallel tests may all start a chain at once: one installs, the rest wait.
+    exec 9>"$root/.tools/chopsticks.lock"
+    flock 9
+    if [[ $(installed_version) != "$CHOPSTICKS_VERSION" ]]; then
+        echo "localnet: installing @acala-network/chopsticks@$CHOPSTICKS_VERSION into .tools/" >&2
+        npm install --no-audit --no-fund --loglevel=error --prefix "$tools" \
+            "@acala-network/chopsticks@$CHOPSTICKS_VERSION" >&2
+    fi
+    flock -u 9
+    exec 9>&-
 fi
 
 work=$(mktemp -d)
