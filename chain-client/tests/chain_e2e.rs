@@ -211,6 +211,8 @@ async fn subnet_lifecycle_on_local_chain() {
     assert_eq!(commits[0].hash, hash);
     let commit = commits[0].clone();
 
+    // The reveal window opens at the next epoch; unless the commit landed in
+    // the epoch's last block, an immediate reveal must be refused as early.
     let now = client.block_number().await.unwrap();
     if now + 1 < commit.first_reveal_block {
         let err = client
