@@ -61,8 +61,9 @@ for name in validator miner1 miner2; do
     # shellcheck disable=SC2046
     "$cli" wallet transfer $(wallet_args "$name") "${chain_args[@]}" \
         --dest "$coldkey" --amount 1000 --dev.uri //Alice
-    # Hotkeys sign serve_axon and set_weights; our dev runtime still charges
-    # fees for them (subtensor does not), so they get a little TAO too.
+    # Hotkeys sign serve_axon and set_weights. Those are fee-free (as on
+    # subtensor), but FRAME refuses transactions from an account that does
+    # not exist, so each hotkey gets a little TAO to exist.
     # shellcheck disable=SC2046
     "$cli" wallet transfer $(wallet_args "$name") "${chain_args[@]}" \
         --dest "$hotkey" --amount 10 --dev.uri //Alice

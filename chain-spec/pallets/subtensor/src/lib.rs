@@ -491,7 +491,11 @@ pub mod pallet {
     impl<T: Config> Pallet<T> {
         /// Sets the caller hotkey's weights on `netuid` (refused while commit-reveal is on).
         #[pallet::call_index(0)]
-        #[pallet::weight(Weight::from_parts(20_000_000, 0).saturating_add(T::DbWeight::get().reads_writes(12, 2)))]
+        #[pallet::weight((
+            Weight::from_parts(20_000_000, 0).saturating_add(T::DbWeight::get().reads_writes(12, 2)),
+            DispatchClass::Normal,
+            Pays::No
+        ))]
         pub fn set_weights(
             origin: OriginFor<T>,
             netuid: NetUid,
@@ -520,7 +524,11 @@ pub mod pallet {
 
         /// Publishes the caller hotkey's axon endpoint on `netuid`.
         #[pallet::call_index(4)]
-        #[pallet::weight(Weight::from_parts(10_000_000, 0).saturating_add(T::DbWeight::get().reads_writes(4, 1)))]
+        #[pallet::weight((
+            Weight::from_parts(10_000_000, 0).saturating_add(T::DbWeight::get().reads_writes(4, 1)),
+            DispatchClass::Normal,
+            Pays::No
+        ))]
         pub fn serve_axon(
             origin: OriginFor<T>,
             netuid: NetUid,
@@ -575,7 +583,11 @@ pub mod pallet {
 
         /// Commits BlakeTwo256(SCALE(hotkey, netuid, uids, values, salt, version_key)).
         #[pallet::call_index(96)]
-        #[pallet::weight(Weight::from_parts(15_000_000, 0).saturating_add(T::DbWeight::get().reads_writes(8, 2)))]
+        #[pallet::weight((
+            Weight::from_parts(15_000_000, 0).saturating_add(T::DbWeight::get().reads_writes(8, 2)),
+            DispatchClass::Normal,
+            Pays::No
+        ))]
         pub fn commit_weights(
             origin: OriginFor<T>,
             netuid: NetUid,
@@ -586,7 +598,11 @@ pub mod pallet {
 
         /// Reveals weights committed one reveal period earlier.
         #[pallet::call_index(97)]
-        #[pallet::weight(Weight::from_parts(25_000_000, 0).saturating_add(T::DbWeight::get().reads_writes(14, 3)))]
+        #[pallet::weight((
+            Weight::from_parts(25_000_000, 0).saturating_add(T::DbWeight::get().reads_writes(14, 3)),
+            DispatchClass::Normal,
+            Pays::No
+        ))]
         pub fn reveal_weights(
             origin: OriginFor<T>,
             netuid: NetUid,

@@ -613,3 +613,63 @@ fn epoch_schedule_follows_subtensor_formula() {
         assert!(!SubtensorModule::should_run_epoch(1, 9));
     });
 }
+
+#[test]
+fn hotkey_calls_are_fee_free_like_subtensor() {
+    use frame_support::dispatch::{GetDispatchInfo, Pays};
+    // Validators and miners sign these with hotkeys; subtensor charges no
+    // fee for them, while registration, staking and subnet creation pay.
+    let free = [
+        Call::<Test>::set_weights {
+            netuid: 1,
+            dests: vec![0],
+            weights: vec![1],
+            version_key: 0,
+        }
+        .get_dispatch_info(),
+        Call::<Test>::serve_axon {
+            netuid: 1,
+            version: 1,
+            ip: ip(127, 0, 0, 2),
+            port: 8091,
+            ip_type: 4,
+            protocol: 4,
+            placeholder1: 0,
+            placeholder2: 0,
+        }
+        .get_dispatch_info(),
+        Call::<Test>::commit_weights {
+            netuid: 1,
+            commit_hash: H256::zero(),
+        }
+        .get_dispatch_info(),
+        Call::<Test>::reveal_weights {
+            netuid: 1,
+            uids: vec![0],
+            values: vec![1],
+            salt: vec![0],
+            version_key: 0,
+        }
+        .get_dispatch_info(),
+    ];
+    for info in free {
+        assert_eq!(info.pays_fee, Pays::No);
+    }
+    let paid = [
+        Call::<Test>::burned_register {
+            netuid: 1,
+            hotkey: 10,
+        }
+        .get_dispatch_info(),
+        Call::<Test>::add_stake {
+            hotkey: 10,
+            netuid: 1,
+            amount_staked: 1,
+        }
+        .get_dispatch_info(),
+        Call::<Test>::register_network { hotkey: 10 }.get_dispatch_info(),
+    ];
+    for info in paid {
+        assert_eq!(info.pays_fee, Pays::Yes);
+    }
+}
