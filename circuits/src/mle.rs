@@ -57,11 +57,8 @@ pub fn eq_eval(a: &[EF], b: &[EF]) -> EF {
         .product()
 }
 
-/// `sum_i a_i * b_i`; a shorter `a` means zero padding.
-fn dot<A: Copy + Send + Sync>(a: &[A], b: &[EF]) -> EF
-where
-    EF: std::ops::Mul<A, Output = EF>,
-{
+/// `sum_i a_i * b_i` for base-field `a` (shorter `a` means zero padding).
+pub fn dot_base(a: &[F], b: &[EF]) -> EF {
     let n = a.len().min(b.len());
     if n >= PAR_THRESHOLD {
         a[..n]
@@ -74,27 +71,11 @@ where
     }
 }
 
-/// `sum_i a_i * b_i` for base-field `a` (shorter `a` means zero padding).
-pub fn dot_base(a: &[F], b: &[EF]) -> EF {
-    dot(a, b)
-}
-
-/// `sum_i a_i * b_i` over the extension field.
-pub fn dot_ext(a: &[EF], b: &[EF]) -> EF {
-    dot(a, b)
-}
-
 /// Evaluates the multilinear extension of `values` (zero-padded to `2^n`,
 /// `n = r.len()`) at `r`.
 pub fn evaluate_base(values: &[F], r: &[EF]) -> EF {
     assert!(values.len() <= 1 << r.len(), "values exceed the hypercube");
     dot_base(values, &eq_table(r))
-}
-
-/// Evaluates the multilinear extension of extension-field `values`.
-pub fn evaluate_ext(values: &[EF], r: &[EF]) -> EF {
-    assert!(values.len() <= 1 << r.len(), "values exceed the hypercube");
-    dot_ext(values, &eq_table(r))
 }
 
 /// The smallest `n >= min_log` with `2^n >= len`.

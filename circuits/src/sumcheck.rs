@@ -40,6 +40,24 @@ pub fn next_claim(claim: EF, msg: &[EF], challenge: EF) -> EF {
     interpolate(&evals, challenge)
 }
 
+/// Replays sumcheck rounds; returns the point (variable order) and the final
+/// claim, which the caller must check against its own evaluation.
+pub(crate) fn verify_rounds<const D: usize>(
+    rounds: &[[EF; D]],
+    mut claim: EF,
+    t: &mut Transcript,
+) -> (Vec<EF>, EF) {
+    let mut point = Vec::with_capacity(rounds.len());
+    for msg in rounds {
+        t.absorb_efs(ROUND_LABEL, msg);
+        let r = t.challenge_ef(CHALLENGE_LABEL);
+        claim = next_claim(claim, msg, r);
+        point.push(r);
+    }
+    point.reverse();
+    (point, claim)
+}
+
 // ---- prover side ----------------------------------------------------------
 
 /// Transcript label of sumcheck round messages.

@@ -6,11 +6,6 @@ pub fn peak_rss_bytes() -> Option<u64> {
     proc_status_kib("VmHWM:").map(|k| k * 1024)
 }
 
-/// Current resident set size in bytes (`VmRSS`), if readable.
-pub fn current_rss_bytes() -> Option<u64> {
-    proc_status_kib("VmRSS:").map(|k| k * 1024)
-}
-
 /// Resets the kernel's peak-RSS mark to the current RSS (Linux >= 4.0), so
 /// that a following `peak_rss_bytes` measures one phase. Returns whether the
 /// reset worked.

@@ -14,7 +14,6 @@ use rayon::prelude::*;
 
 use crate::error::{CircuitError, ProveError};
 use crate::field::{PrimeCharacteristicRing, PrimeField64, EF, F};
-use crate::mle::log2_ceil;
 
 /// Largest layer we accept: 2^28 wires (4 GiB of base values per layer).
 pub const MAX_LOG_SIZE: u32 = 28;
@@ -228,16 +227,6 @@ impl Circuit {
     pub fn num_gates(&self) -> usize {
         self.layers.iter().map(Layer::num_gates).sum()
     }
-    /// Total wires over all layers, input included (a memory estimate).
-    pub fn num_wires(&self) -> usize {
-        (1usize << self.input_log_size)
-            + self
-                .layers
-                .iter()
-                .map(|l| 1usize << l.log_size)
-                .sum::<usize>()
-    }
-
     /// The input layer `[public | hints | 0..]`, checking the counts.
     pub fn input_layer(&self, public: &[F], hints: &[F]) -> Result<Vec<F>, ProveError> {
         if public.len() != self.num_public_inputs() {
@@ -410,9 +399,4 @@ pub(crate) fn evaluate_layer(layer: &Layer, input: &[F]) -> Vec<F> {
             }
         });
     out
-}
-
-/// Smallest legal log size for `len` wires.
-pub fn layer_log_size(len: usize) -> u32 {
-    log2_ceil(len, 1)
 }

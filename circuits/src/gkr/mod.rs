@@ -12,7 +12,6 @@ mod verifier;
 
 pub use prover::{prove, prove_unchecked, prove_with_progress};
 pub use verifier::verify;
-pub(crate) use verifier::verify_rounds as verify_rounds_public;
 
 use crate::field::F;
 use crate::transcript::Transcript;

@@ -14,7 +14,7 @@ use crate::field::EF;
 use crate::logup;
 use crate::mle::{dot_base, eq_table, eq_table_scaled};
 use crate::proof::{LayerProof, Proof};
-use crate::sumcheck::{next_claim, CHALLENGE_LABEL, ROUND_LABEL};
+use crate::sumcheck::verify_rounds;
 use crate::transcript::Transcript;
 
 /// Verifies `proof` for `circuit` against `statement`.
@@ -88,24 +88,6 @@ pub fn verify(
         logup::verify(i, lk, &proof.hints, lp, &mut t)?;
     }
     Ok(())
-}
-
-/// Replays sumcheck rounds; returns the point (variable order) and the final
-/// claim, which the caller must check against its own evaluation.
-pub(crate) fn verify_rounds<const D: usize>(
-    rounds: &[[EF; D]],
-    mut claim: EF,
-    t: &mut Transcript,
-) -> (Vec<EF>, EF) {
-    let mut point = Vec::with_capacity(rounds.len());
-    for msg in rounds {
-        t.absorb_efs(ROUND_LABEL, msg);
-        let r = t.challenge_ef(CHALLENGE_LABEL);
-        claim = next_claim(claim, msg, r);
-        point.push(r);
-    }
-    point.reverse();
-    (point, claim)
 }
 
 /// `sum_g eqc[out_g] * f(g)` over a gate list sorted by output.

@@ -22,10 +22,9 @@ use rayon::prelude::*;
 use crate::circuit::{Lookup, Table};
 use crate::error::{ProveError, VerifyError};
 use crate::field::{PrimeCharacteristicRing, PrimeField64, EF, F};
-use crate::gkr::verify_rounds_public as verify_rounds;
 use crate::mle::{dot_base, eq_eval, eq_table, log2_ceil, PAR_THRESHOLD};
 use crate::proof::{FracLayerProof, LookupProof};
-use crate::sumcheck::{fold_in_place, CHALLENGE_LABEL, ROUND_LABEL};
+use crate::sumcheck::{fold_in_place, verify_rounds, CHALLENGE_LABEL, ROUND_LABEL};
 use crate::transcript::Transcript;
 
 /// Entries per side of the leaf layer: a power of two covering both the
@@ -64,10 +63,9 @@ pub(crate) fn multiplicities(
     };
     let locate = |v: F| -> Option<usize> {
         let v = v.as_canonical_u64();
-        match (&lk.table, &set_index) {
-            (Table::Range { bits }, _) => (v < 1u64 << bits).then_some(v as usize),
-            (_, Some(map)) => map.get(&v).copied(),
-            _ => None,
+        match &lk.table {
+            Table::Range { bits } => (v < 1u64 << bits).then_some(v as usize),
+            Table::Set(_) => set_index.as_ref().and_then(|map| map.get(&v).copied()),
         }
     };
     for &h in &lk.hints {
