@@ -454,8 +454,9 @@ impl ChainClient {
         self.submit(&tx, coldkey).await
     }
 
-    /// `Balances.transfer_keep_alive(dest, value)` in rao; hotkeys need a
-    /// little balance to pay fees for the calls they sign.
+    /// `Balances.transfer_keep_alive(dest, value)` in rao; a hotkey needs a
+    /// little balance so that its account exists and may sign transactions
+    /// (the calls it signs are fee-free).
     pub async fn transfer_keep_alive(
         &self,
         from: &Keypair,

@@ -82,7 +82,7 @@ async fn subnet_lifecycle_on_local_chain() {
     let err = client.sudo_set_tempo(&bob, netuid, 5).await.unwrap_err();
     assert!(err.to_string().contains("sudo"), "{err}");
 
-    // Hotkeys pay fees for the calls they sign.
+    // Hotkeys need an existing account to sign (their calls are fee-free).
     for hk in [&validator, &miner] {
         client
             .transfer_keep_alive(&alice, &hk.public_key(), u128::from(10 * RAO_PER_TAO))
