@@ -40,11 +40,13 @@ pub mod field;
 pub mod gkr;
 pub mod logup;
 pub mod mle;
+pub mod model;
 pub mod proof;
 pub mod registry;
 pub mod sumcheck;
 pub mod transcript;
 pub mod util;
+pub mod zkml;
 
 pub use circuit::Circuit;
 pub use error::{CircuitError, DecodeError, ProveError, VerifyError};
