@@ -8,7 +8,7 @@
 //! store; [`RecordedSource`] serves recorded results for tests and demos.
 //!
 //! Exposure: [`DashboardConfig::default`] listens on 127.0.0.1 only, and
-//! [`serve`] refuses a non-loopback address unless a bearer token is set
+//! [`bind`] refuses a non-loopback address unless a bearer token is set
 //! (see [`auth`] for how the token reaches the page).
 
 pub mod api;
@@ -74,7 +74,7 @@ pub enum DashboardError {
 
 #[derive(Clone, Debug)]
 pub struct DashboardConfig {
-    /// Address [`serve`] listens on; loopback by default.
+    /// Address [`bind`] listens on; loopback by default.
     pub listen: SocketAddr,
     /// When set, every route requires it (401 otherwise).
     pub token: Option<Token>,
@@ -131,22 +131,31 @@ pub fn router(source: Arc<dyn DashboardSource>, cfg: DashboardConfig) -> Router 
         .layer(axum::middleware::from_fn(auth::security_headers))
 }
 
-/// Binds `cfg.listen` and serves until `shutdown` resolves. Refuses a
-/// non-loopback address without a token: the data is not secret, but an
-/// open port on a validator invites load it did not plan for.
-pub async fn serve(
-    source: Arc<dyn DashboardSource>,
-    cfg: DashboardConfig,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), DashboardError> {
+/// Binds `cfg.listen` for [`serve`]. Refuses a non-loopback address without
+/// a token: the data is not secret, but an open port on a validator invites
+/// load it did not plan for. Separate from `serve` so a binary can fail at
+/// start-up on a taken port instead of in a background task.
+pub async fn bind(cfg: &DashboardConfig) -> Result<tokio::net::TcpListener, DashboardError> {
     let addr = cfg.listen;
     if !addr.ip().is_loopback() && cfg.token.is_none() {
         return Err(DashboardError::PublicWithoutToken(addr));
     }
-    let listener = tokio::net::TcpListener::bind(addr)
+    tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|source| DashboardError::Bind { addr, source })?;
-    tracing::info!(%addr, token = cfg.token.is_some(), "dashboard listening");
+        .map_err(|source| DashboardError::Bind { addr, source })
+}
+
+/// Serves the dashboard on `listener` (from [`bind`]) until `shutdown`
+/// resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    source: Arc<dyn DashboardSource>,
+    cfg: DashboardConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), DashboardError> {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, token = cfg.token.is_some(), "dashboard listening");
+    }
     axum::serve(listener, router(source, cfg))
         .with_graceful_shutdown(shutdown)
         .await

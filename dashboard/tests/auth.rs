@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::future::pending;
 use std::net::SocketAddr;
 
 use axum::body::Body;
@@ -149,22 +148,66 @@ async fn foreign_host_names_are_refused() {
 }
 
 #[tokio::test]
-async fn serve_refuses_public_addresses_without_a_token() {
-    let source = common::source();
+async fn bind_refuses_public_addresses_without_a_token() {
     for addr in ["0.0.0.0:0", "[::]:0", "192.0.2.7:0"] {
         let cfg = DashboardConfig {
             listen: addr.parse::<SocketAddr>().unwrap(),
             ..DashboardConfig::default()
         };
-        let err = dashboard::serve(source.clone(), cfg, pending())
-            .await
-            .unwrap_err();
+        let err = dashboard::bind(&cfg).await.unwrap_err();
         assert!(
             matches!(err, DashboardError::PublicWithoutToken(_)),
             "{addr}: {err}"
         );
     }
     assert!(DashboardConfig::default().listen.ip().is_loopback());
+}
+
+#[tokio::test]
+async fn bound_dashboard_serves_over_tcp_and_stops_on_shutdown() {
+    let cfg = DashboardConfig {
+        listen: "127.0.0.2:0".parse().unwrap(),
+        token: Some(Token::new(TOKEN).unwrap()),
+        ..DashboardConfig::default()
+    };
+    let listener = dashboard::bind(&cfg).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(dashboard::serve(
+        listener,
+        common::source(),
+        cfg.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    // A port already served cannot be bound twice: the error names it.
+    let taken = DashboardConfig {
+        listen: addr,
+        ..cfg
+    };
+    let err = dashboard::bind(&taken).await.unwrap_err();
+    assert!(
+        matches!(err, DashboardError::Bind { .. }) && err.to_string().contains(&addr.to_string())
+    );
+
+    let status = |auth: Option<&'static str>| async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let auth = auth
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        let request =
+            format!("GET /api/chain HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n");
+        conn.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        conn.read_to_string(&mut response).await.unwrap();
+        response.split(' ').nth(1).unwrap().to_string()
+    };
+    assert_eq!(status(None).await, "401");
+    assert_eq!(status(Some(TOKEN)).await, "200");
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
 }
 
 #[test]

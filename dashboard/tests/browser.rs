@@ -191,15 +191,19 @@ async fn dashboard_renders_in_headless_chromium() {
 
     let source = common::source();
     let cfg = DashboardConfig {
+        listen: "127.0.0.3:0".parse().unwrap(),
         token: Some(Token::new(TOKEN).unwrap()),
         refresh: Duration::from_millis(200),
         ..DashboardConfig::default()
     };
-    let addr = serve_on(
-        Ipv4Addr::new(127, 0, 0, 3),
-        dashboard::router(source.clone(), cfg),
-    )
-    .await;
+    let listener = dashboard::bind(&cfg).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(dashboard::serve(
+        listener,
+        source.clone(),
+        cfg,
+        std::future::pending(),
+    ));
     let miner_addr = serve_on(
         Ipv4Addr::new(127, 0, 0, 4),
         dashboard::miner_status_router(Arc::new(Counters)),
