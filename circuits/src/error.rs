@@ -46,6 +46,8 @@ pub enum ProveError {
     PublicInputCount { expected: usize, got: usize },
     #[error("expected {expected} hints, got {got}")]
     HintCount { expected: usize, got: usize },
+    #[error("witness: {0}")]
+    Witness(String),
     #[error("assertion {index} does not hold: the wire evaluates to {value}, not 0")]
     AssertionFailed { index: usize, value: u64 },
     #[error("lookup {lookup}: hint {hint} has value {value}, which is not in the table")]

@@ -35,6 +35,7 @@
 
 pub mod circuit;
 mod codec;
+pub mod compile;
 pub mod error;
 pub mod field;
 pub mod gkr;

@@ -6,6 +6,7 @@
 //! operands up with identity add gates (reusing a relay once made), and adds
 //! a final output layer `[outputs | assertions]`.
 
+pub use crate::circuit::solver::{HintRule, Solver};
 use crate::circuit::{AddGate, Circuit, ConstGate, Layer, Lookup, MulGate, Table};
 use crate::error::CircuitError;
 use crate::field::{PrimeCharacteristicRing, F};
@@ -23,13 +24,13 @@ impl Wire {
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Term {
+pub(crate) enum Term {
     Lin(Wire, F),
     Mul(Wire, Wire, F),
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Node {
+pub(crate) enum Node {
     Public(u32),
     Hint(u32),
     Expr {
@@ -50,6 +51,9 @@ pub struct CircuitBuilder {
     outputs: Vec<Wire>,
     asserts: Vec<Wire>,
     lookups: Vec<(Vec<Wire>, Table)>,
+    /// How to compute each hint from earlier wires; `None` for hints the
+    /// caller supplies itself.
+    rules: Vec<Option<HintRule>>,
 }
 
 impl CircuitBuilder {
@@ -73,7 +77,17 @@ impl CircuitBuilder {
     /// A private value supplied by the prover, in declaration order.
     pub fn hint(&mut self) -> Wire {
         self.num_hints += 1;
+        self.rules.push(None);
         self.push(Node::Hint(self.num_hints - 1), 0)
+    }
+
+    /// A hint the [`Solver`] computes from earlier wires, so the prover
+    /// supplies only public inputs. The rule says how to compute it, never
+    /// what it must satisfy: constrain it separately.
+    pub fn computed_hint(&mut self, rule: HintRule) -> Wire {
+        let w = self.hint();
+        *self.rules.last_mut().expect("just pushed") = Some(rule);
+        w
     }
 
     /// `n` hints.
@@ -148,7 +162,12 @@ impl CircuitBuilder {
 
     /// Requires each wire, which must be a hint, to lie in `[0, 2^bits)`.
     pub fn range_check(&mut self, wires: &[Wire], bits: u32) {
-        self.lookups.push((wires.to_vec(), Table::Range { bits }));
+        // One lookup argument per table: each argument pays for its table.
+        let table = Table::Range { bits };
+        match self.lookups.iter_mut().find(|(_, t)| *t == table) {
+            Some((ws, _)) => ws.extend_from_slice(wires),
+            None => self.lookups.push((wires.to_vec(), table)),
+        }
     }
 
     /// Requires each wire, which must be a hint, to be an entry of `table`.
@@ -163,6 +182,24 @@ impl CircuitBuilder {
 
     /// Lays the circuit out in layers and validates it.
     pub fn build(self) -> Result<Circuit, CircuitError> {
+        self.layout()
+    }
+
+    /// Builds the circuit and the solver that computes its hints and
+    /// outputs from public inputs alone.
+    pub fn build_with_solver(self) -> Result<(Circuit, Solver), CircuitError> {
+        let circuit = self.layout()?;
+        let solver = Solver {
+            nodes: self.nodes,
+            terms: self.terms,
+            rules: self.rules,
+            num_public: self.num_public as usize,
+            outputs: self.outputs,
+        };
+        Ok((circuit, solver))
+    }
+
+    fn layout(&self) -> Result<Circuit, CircuitError> {
         let err = |m: String| CircuitError::Builder(m);
         if self.outputs.is_empty() && self.asserts.is_empty() {
             return Err(err("the circuit has no outputs or assertions".into()));
@@ -292,7 +329,7 @@ impl CircuitBuilder {
         }
 
         let mut lookups = Vec::with_capacity(self.lookups.len());
-        for (n, (wires, table)) in self.lookups.into_iter().enumerate() {
+        for (n, (wires, table)) in self.lookups.iter().enumerate() {
             let hints = wires
                 .iter()
                 .map(|w| match self.nodes[w.index()] {
@@ -303,7 +340,10 @@ impl CircuitBuilder {
                     ))),
                 })
                 .collect::<Result<Vec<u32>, _>>()?;
-            lookups.push(Lookup { hints, table });
+            lookups.push(Lookup {
+                hints,
+                table: table.clone(),
+            });
         }
 
         Circuit::new(

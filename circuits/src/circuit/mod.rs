@@ -9,6 +9,7 @@
 pub mod builder;
 pub mod codec;
 pub mod random;
+pub mod solver;
 
 use rayon::prelude::*;
 

@@ -31,6 +31,9 @@ pub enum ModelError {
     /// The reference engine (tract) failed or panicked.
     #[error("reference inference failed: {0}")]
     Reference(String),
+    /// The witness could not be computed or the prover refused it.
+    #[error("proving failed: {0}")]
+    Prove(String),
     /// Anything else about a model that is refused.
     #[error("{0}")]
     Other(String),

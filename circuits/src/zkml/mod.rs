@@ -14,8 +14,17 @@ mod proof;
 
 pub use proof::{SliceProof, MAX_SLICE_PROOF_BYTES};
 
-use crate::model::{ModelError, QTensor};
-use crate::registry::ModelId;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use rayon::prelude::*;
+
+use crate::circuit::builder::Solver;
+use crate::compile;
+use crate::field::f_to_i64;
+use crate::gkr::{self, Statement};
+use crate::model::quant::ACT_BITS;
+use crate::model::{onnx, slice, Graph, ModelError, QTensor};
+use crate::registry::{ModelEntry, ModelId, Registry};
 use crate::Circuit;
 
 /// Why a slice or model proof was rejected.
@@ -31,6 +40,8 @@ pub enum ZkmlVerifyError {
         expected: Vec<usize>,
         got: Vec<usize>,
     },
+    #[error("slice {slice}: {reason}")]
+    Malformed { slice: usize, reason: String },
     #[error("slice {slice}: input tensor does not match (shape, scale or digest)")]
     InputMismatch { slice: usize },
     #[error("slice {slice}: {source}")]
@@ -45,6 +56,7 @@ pub enum ZkmlVerifyError {
 pub struct CompiledSlice {
     pub(crate) index: usize,
     pub(crate) circuit: Circuit,
+    pub(crate) solver: Solver,
     pub(crate) input_shape: Vec<usize>,
     pub(crate) output_shape: Vec<usize>,
 }
@@ -67,10 +79,16 @@ impl CompiledSlice {
         self.circuit.num_gates()
     }
     /// A lower bound on the prover's peak memory for this slice, in bytes:
-    /// the circuit, the values of its widest layer and the sumcheck tables
-    /// cannot take less. A miner reporting less is not believed.
+    /// the gate lists (16 bytes a gate) and the values of every layer (8
+    /// bytes a wire) must all be resident while the proof is built. A miner
+    /// reporting less is not believed.
     pub fn min_prover_memory_bytes(&self) -> u64 {
-        todo!("compiler lands with issue 3")
+        let gates = self.circuit.num_gates() as u64 * 16;
+        let values: u64 = std::iter::once(self.circuit.input_log_size())
+            .chain(self.circuit.layers().iter().map(|l| l.log_size))
+            .map(|log| 8u64 << log)
+            .sum();
+        gates + values
     }
 }
 
@@ -107,19 +125,91 @@ impl CompiledModel {
 
     /// Loads the entry's ONNX file from the hash-verified registry and
     /// compiles every slice of its slice plan.
-    pub fn from_registry(
-        registry: &crate::registry::Registry,
-        entry: &crate::registry::ModelEntry,
+    pub fn from_registry(registry: &Registry, entry: &ModelEntry) -> Result<Self, ModelError> {
+        let bytes = registry
+            .read_onnx(entry)
+            .map_err(|e| ModelError::Other(e.to_string()))?;
+        let shape: Vec<usize> = entry.input_shape.iter().map(|&d| d as usize).collect();
+        let graph = onnx::load(&bytes, &shape)?;
+        Self::compile(
+            entry.id,
+            &entry.name,
+            &graph,
+            entry.quant_scale_bits,
+            &entry.slices,
+        )
+    }
+
+    /// Compiles a loaded graph, cut at the named tensors.
+    pub fn compile(
+        id: ModelId,
+        name: &str,
+        graph: &Graph,
+        scale_bits: u8,
+        cuts: &[String],
     ) -> Result<Self, ModelError> {
-        let _ = (registry, entry);
-        todo!("compiler lands with issue 3")
+        let cuts = slice::cuts_by_name(graph, cuts)?;
+        let graphs = slice::split(graph, &cuts)?;
+        let slices = graphs
+            .par_iter()
+            .enumerate()
+            .map(|(index, g)| {
+                let c = compile::compile(g, scale_bits)?;
+                Ok(CompiledSlice {
+                    index,
+                    circuit: c.circuit,
+                    solver: c.solver,
+                    input_shape: c.input_shape,
+                    output_shape: c.output_shape,
+                })
+            })
+            .collect::<Result<Vec<_>, ModelError>>()?;
+        Ok(Self {
+            id,
+            name: name.to_string(),
+            scale_bits,
+            slices,
+        })
     }
 
     /// A fresh challenge input drawn from `seed`: uniform reals in [-1, 1]
     /// quantized at the model's scale, in the model's input shape.
     pub fn random_input(&self, seed: [u8; 32]) -> QTensor {
-        let _ = seed;
-        todo!("compiler lands with issue 3")
+        let mut rng = ChaCha20Rng::from_seed(seed);
+        let one = 1i64 << self.scale_bits;
+        let n: usize = self.input_shape().iter().product();
+        let values = (0..n).map(|_| rng.random_range(-one..=one)).collect();
+        QTensor {
+            shape: self.input_shape().to_vec(),
+            scale_bits: self.scale_bits,
+            values,
+        }
+    }
+
+    fn check_tensor(&self, t: &QTensor, shape: &[usize], what: &str) -> Result<(), String> {
+        if t.shape != shape {
+            return Err(format!(
+                "{what} has shape {:?}, expected {shape:?}",
+                t.shape
+            ));
+        }
+        if t.scale_bits != self.scale_bits {
+            return Err(format!(
+                "{what} is at scale 2^{}, the model at 2^{}",
+                t.scale_bits, self.scale_bits
+            ));
+        }
+        // Values beyond the activation range would alias modulo p.
+        if let Some(v) = t.values.iter().find(|v| v.unsigned_abs() >= 1 << ACT_BITS) {
+            return Err(format!("{what} holds {v}, outside |v| < 2^{ACT_BITS}"));
+        }
+        Ok(())
+    }
+
+    fn slice_at(&self, k: usize) -> Result<&CompiledSlice, String> {
+        self.slices
+            .get(k)
+            .ok_or_else(|| format!("slice {k} does not exist ({} slices)", self.slices.len()))
     }
 
     /// Proves slice `k` on `input` (the model input for `k = 0`, slice
@@ -130,8 +220,27 @@ impl CompiledModel {
         input: &QTensor,
         nonce: &[u8],
     ) -> Result<SliceProof, ModelError> {
-        let _ = (k, input, nonce);
-        todo!("compiler lands with issue 3")
+        let slice = self.slice_at(k).map_err(ModelError::Other)?;
+        self.check_tensor(input, &slice.input_shape, "input")
+            .map_err(ModelError::Other)?;
+        let public = input.to_field();
+        let sol = slice
+            .solver
+            .solve(&public)
+            .map_err(|e| ModelError::Prove(e.to_string()))?;
+        let output = QTensor {
+            shape: slice.output_shape.clone(),
+            scale_bits: self.scale_bits,
+            values: sol.outputs.iter().map(|&v| f_to_i64(v)).collect(),
+        };
+        let ctx = slice_context(&self.id, k, input, &output, nonce);
+        let (proof, _) = gkr::prove(&slice.circuit, &public, &sol.hints, &ctx)
+            .map_err(|e| ModelError::Prove(e.to_string()))?;
+        Ok(SliceProof {
+            slice: k as u32,
+            output,
+            proof,
+        })
     }
 
     /// Proves every slice in order.
@@ -146,7 +255,8 @@ impl CompiledModel {
         Ok(proofs)
     }
 
-    /// Verifies one slice proof against an input the verifier trusts.
+    /// Verifies one slice proof against an input the verifier trusts
+    /// (its own challenge, or an output it has already verified).
     pub fn verify_slice(
         &self,
         k: usize,
@@ -154,24 +264,57 @@ impl CompiledModel {
         proof: &SliceProof,
         nonce: &[u8],
     ) -> Result<(), ZkmlVerifyError> {
-        let _ = (k, input, proof, nonce);
-        todo!("compiler lands with issue 3")
+        let slice = self
+            .slice_at(k)
+            .map_err(|reason| ZkmlVerifyError::Malformed { slice: k, reason })?;
+        if proof.slice as usize != k {
+            return Err(ZkmlVerifyError::SliceIndex {
+                position: k,
+                claimed: proof.slice,
+            });
+        }
+        self.check_tensor(input, &slice.input_shape, "input")
+            .map_err(|_| ZkmlVerifyError::InputMismatch { slice: k })?;
+        self.check_tensor(&proof.output, &slice.output_shape, "output")
+            .map_err(|reason| ZkmlVerifyError::Malformed { slice: k, reason })?;
+        let public = input.to_field();
+        let outputs = proof.output.to_field();
+        let ctx = slice_context(&self.id, k, input, &proof.output, nonce);
+        let st = Statement {
+            public_inputs: &public,
+            public_outputs: &outputs,
+            context: &ctx,
+        };
+        gkr::verify(&slice.circuit, &st, &proof.proof)
+            .map_err(|source| ZkmlVerifyError::Proof { slice: k, source })
     }
 
     /// Verifies a whole chain of slice proofs for the challenge `input` and
-    /// returns the model output.
+    /// returns the model output. Slice `k + 1` is checked against the
+    /// output slice `k` was proven to produce, so the chain is only as long
+    /// as every link verifies.
     pub fn verify(
         &self,
         input: &QTensor,
         proofs: &[SliceProof],
         nonce: &[u8],
     ) -> Result<QTensor, ZkmlVerifyError> {
-        let _ = (input, proofs, nonce);
-        todo!("compiler lands with issue 3")
+        if proofs.len() != self.slices.len() {
+            return Err(ZkmlVerifyError::SliceCount {
+                expected: self.slices.len(),
+                got: proofs.len(),
+            });
+        }
+        let mut cur = input;
+        for (k, p) in proofs.iter().enumerate() {
+            self.verify_slice(k, cur, p, nonce)?;
+            cur = &p.output;
+        }
+        Ok(cur.clone())
     }
 }
 
-// The transcript context of one slice proof.
+/// The transcript context of one slice proof.
 pub(crate) fn slice_context(
     model: &ModelId,
     slice: usize,
@@ -189,6 +332,3 @@ pub(crate) fn slice_context(
     h.update(nonce);
     h.finalize().as_bytes().to_vec()
 }
-
-#[allow(dead_code)]
-fn _model_error_is_used(_: ModelError) {}
