@@ -141,6 +141,8 @@ def run_step(step: str, args: dict, work: Path, timeout_s: float, mem_limit: int
     log.close()
     rec = {
         "step": step,
+        # The machine is shared: the 1-minute load at the end says how contended the step was.
+        "loadavg_1m": os.getloadavg()[0],
         "wall_s": round(wall, 3),
         "cpu_s": round(ru.ru_utime + ru.ru_stime, 3),
         "peak_rss_bytes": max(ru.ru_maxrss * 1024, peak_seen),
@@ -197,6 +199,23 @@ def fixed_shape_model(src: Path, dst: Path, shape: list[int]) -> Path:
     return dst
 
 
+def uncalibrated_rows(settings: Path, res: dict) -> None:
+    """Keeps the circuit size from gen_settings when calibration did not finish.
+
+    gen_settings writes the settings (at EZKL's default scales) before
+    calibration starts, so a timed-out calibration still tells how many rows
+    the circuit needs, and so the smallest logrows and SRS it could use.
+    """
+    try:
+        rows = int(json.loads(settings.read_text())["num_rows"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    k = max(rows - 1, 1).bit_length()
+    res["uncalibrated_num_rows"] = rows
+    res["uncalibrated_min_logrows"] = k
+    res["failure"] += f"; at default scales the circuit has {rows} rows: logrows >= {k}, SRS >= {srs_bytes(k) / 2**30:.2f} GiB"
+
+
 def ezkl_version() -> str:
     from importlib.metadata import version
 
@@ -248,6 +267,7 @@ def bench_model(entry: dict, registry: Path, root: Path, srs_dir: Path, opts) ->
         return rec["status"] == "ok"
 
     if not step("settings"):
+        uncalibrated_rows(Path(p["settings"]), res)
         return res
     settings = json.loads(Path(p["settings"]).read_text())
     k = int(settings["run_args"]["logrows"])
@@ -426,10 +446,11 @@ def table_main(opts) -> None:
     print()
     print(
         "| model | ours compile (s) | EZKL compile+setup (s) | ratio | ours prove (s) | EZKL prove (s) | ratio "
+        "| ours prove CPU (s) | EZKL prove CPU (s) | ratio "
         "| ours verify (s) | EZKL verify (s) | ratio | ours RSS (MiB) | EZKL prove RSS (MiB) | ratio "
         "| ours proof (bytes) | EZKL proof (bytes) | ratio |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for m in ez["models"]:
         s = ezkl_summary(m)
         u = ours.get(m["model"], {})
@@ -437,6 +458,7 @@ def table_main(opts) -> None:
         print(
             f"| {m['model']} | {fmt_s(u.get('compile_s'))} | {fmt_s(setup)} | {ratio(setup, u.get('compile_s'))} "
             f"| {fmt_s(u.get('prove_s'))} | {fmt_s(s['prove_s'])} | {ratio(s['prove_s'], u.get('prove_s'))} "
+            f"| {fmt_s(u.get('prove_cpu_s'))} | {fmt_s(s['prove_cpu_s'])} | {ratio(s['prove_cpu_s'], u.get('prove_cpu_s'))} "
             f"| {fmt_s(u.get('verify_s'))} | {fmt_s(s['verify_s'])} | {ratio(s['verify_s'], u.get('verify_s'))} "
             f"| {fmt_mib(u.get('peak_rss_bytes'))} | {fmt_mib(s['prove_rss'])} "
             f"| {ratio(s['prove_rss'], u.get('peak_rss_bytes'))} "
