@@ -34,6 +34,18 @@ pub fn checked_len(shape: &[usize]) -> Option<usize> {
         .filter(|&n| n <= MAX_ELEMENTS)
 }
 
+/// `raw` must hold exactly `n` values of `width` bytes.
+fn check_raw(name: &str, raw: &[u8], width: usize, n: usize) -> Result<(), ModelError> {
+    if raw.len() == n.saturating_mul(width) {
+        Ok(())
+    } else {
+        Err(parse_err(
+            name,
+            format!("{} raw bytes for {n} values", raw.len()),
+        ))
+    }
+}
+
 fn parse_err(name: &str, reason: impl std::fmt::Display) -> ModelError {
     ModelError::Parse(format!("tensor '{name}': {reason}"))
 }
@@ -101,11 +113,7 @@ impl CTensor {
         let data = match dt {
             DataType::Float => {
                 if !raw.is_empty() {
-                    check(raw.len() / 4).and(if raw.len() % 4 == 0 {
-                        Ok(())
-                    } else {
-                        Err(parse_err(name, "ragged raw data"))
-                    })?;
+                    check_raw(name, raw, 4, n)?;
                     Data::F(
                         raw.chunks_exact(4)
                             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -118,11 +126,7 @@ impl CTensor {
             }
             DataType::Double => {
                 if !raw.is_empty() {
-                    check(raw.len() / 8).and(if raw.len() % 8 == 0 {
-                        Ok(())
-                    } else {
-                        Err(parse_err(name, "ragged raw data"))
-                    })?;
+                    check_raw(name, raw, 8, n)?;
                     Data::F(
                         raw.chunks_exact(8)
                             .map(|c| {
@@ -139,11 +143,7 @@ impl CTensor {
             }
             DataType::Int64 => {
                 if !raw.is_empty() {
-                    check(raw.len() / 8).and(if raw.len() % 8 == 0 {
-                        Ok(())
-                    } else {
-                        Err(parse_err(name, "ragged raw data"))
-                    })?;
+                    check_raw(name, raw, 8, n)?;
                     Data::I(
                         raw.chunks_exact(8)
                             .map(|c| {
@@ -160,11 +160,7 @@ impl CTensor {
             }
             DataType::Int32 => {
                 if !raw.is_empty() {
-                    check(raw.len() / 4).and(if raw.len() % 4 == 0 {
-                        Ok(())
-                    } else {
-                        Err(parse_err(name, "ragged raw data"))
-                    })?;
+                    check_raw(name, raw, 4, n)?;
                     Data::I(
                         raw.chunks_exact(4)
                             .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64)

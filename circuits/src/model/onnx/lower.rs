@@ -471,7 +471,7 @@ impl Builder {
                 if let Some(i) = infer {
                     let known = checked_len(&shape).ok_or_else(|| a.invalid("shape too large"))?;
                     let total = checked_len(&in_shape).unwrap_or(0);
-                    if known == 0 || total % known != 0 {
+                    if known == 0 || !total.is_multiple_of(known) {
                         return Err(a.invalid(format!(
                             "cannot infer -1 reshaping {in_shape:?} to {spec:?}"
                         )));
@@ -866,9 +866,9 @@ impl Builder {
         if let Some(prev) = self.sole_producer(x) {
             if let Op::Conv(conv) = &mut prev.op {
                 let per = conv.weight.data.len() / c;
-                for ch in 0..c {
-                    for w in &mut conv.weight.data[ch * per..(ch + 1) * per] {
-                        *w = (*w as f64 * scale[ch] as f64) as f32;
+                for (ws, &k) in conv.weight.data.chunks_mut(per).zip(&scale) {
+                    for w in ws {
+                        *w = (*w as f64 * k as f64) as f32;
                     }
                 }
                 let b = conv
