@@ -24,9 +24,9 @@ pub struct MinerRow {
     pub median_latency_ms: Option<f64>,
     /// 95th percentile latency of verified answers.
     pub p95_latency_ms: Option<f64>,
-    /// Peak memory the miner reported on its latest verified answer.
+    /// Median of the peak memory the miner reported on verified answers.
     pub peak_memory_bytes: Option<u64>,
-    /// Proof size of the latest verified answer.
+    /// Median proof size of verified answers.
     pub proof_size_bytes: Option<u64>,
     /// Time of the latest answer of any outcome.
     pub last_seen_ms: Option<i64>,

@@ -73,10 +73,6 @@ pub fn weight_shares<'a>(weights: impl IntoIterator<Item = &'a WeightsRow>) -> B
 /// One miner's row from its results (any order) and its weight share.
 pub fn summarize(uid: u16, results: &[&ChallengeRecord], weight: Option<f64>) -> Option<MinerRow> {
     let latest = results.iter().max_by_key(|r| r.time_ms)?;
-    let latest_ok = results
-        .iter()
-        .filter(|r| r.success)
-        .max_by_key(|r| r.time_ms);
     let mut latencies: Vec<f64> = results
         .iter()
         .filter(|r| r.success)
@@ -84,6 +80,18 @@ pub fn summarize(uid: u16, results: &[&ChallengeRecord], weight: Option<f64>) ->
         .filter(|l| l.is_finite())
         .collect();
     latencies.sort_by(f64::total_cmp);
+    // Medians, as the validator's store reports them: one odd answer does
+    // not swing the column.
+    let median_of = |field: fn(&ChallengeRecord) -> Option<u64>| {
+        let mut values: Vec<u64> = results
+            .iter()
+            .filter(|r| r.success)
+            .filter_map(|r| field(r))
+            .collect();
+        values.sort_unstable();
+        let rank = values.len().div_ceil(2);
+        values.get(rank.saturating_sub(1)).copied()
+    };
     let successes = results.iter().filter(|r| r.success).count();
     Some(MinerRow {
         uid,
@@ -93,8 +101,8 @@ pub fn summarize(uid: u16, results: &[&ChallengeRecord], weight: Option<f64>) ->
         challenges: results.len() as u64,
         median_latency_ms: percentile(&latencies, 0.5),
         p95_latency_ms: percentile(&latencies, 0.95),
-        peak_memory_bytes: latest_ok.and_then(|r| r.peak_memory_bytes),
-        proof_size_bytes: latest_ok.and_then(|r| r.proof_size_bytes),
+        peak_memory_bytes: median_of(|r| r.peak_memory_bytes),
+        proof_size_bytes: median_of(|r| r.proof_size_bytes),
         last_seen_ms: Some(latest.time_ms),
         weight,
     })

@@ -53,14 +53,23 @@ async fn miners_rows_aggregate_the_recorded_results() {
         let latencies: Vec<f64> = ok.iter().filter_map(|r| r.latency_ms).collect();
         assert_eq!(row.median_latency_ms, nearest_rank(latencies.clone(), 0.5));
         assert_eq!(row.p95_latency_ms, nearest_rank(latencies, 0.95));
-        let last_ok = ok.iter().max_by_key(|r| r.time_ms);
+        let memory: Vec<f64> = ok
+            .iter()
+            .filter_map(|r| r.peak_memory_bytes)
+            .map(|b| b as f64)
+            .collect();
+        let sizes: Vec<f64> = ok
+            .iter()
+            .filter_map(|r| r.proof_size_bytes)
+            .map(|b| b as f64)
+            .collect();
         assert_eq!(
-            row.peak_memory_bytes,
-            last_ok.and_then(|r| r.peak_memory_bytes)
+            row.peak_memory_bytes.map(|b| b as f64),
+            nearest_rank(memory, 0.5)
         );
         assert_eq!(
-            row.proof_size_bytes,
-            last_ok.and_then(|r| r.proof_size_bytes)
+            row.proof_size_bytes.map(|b| b as f64),
+            nearest_rank(sizes, 0.5)
         );
         let i = latest_weights
             .uids
