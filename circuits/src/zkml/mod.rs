@@ -23,7 +23,7 @@ use crate::compile;
 use crate::field::f_to_i64;
 use crate::gkr::{self, Statement};
 use crate::model::quant::ACT_BITS;
-use crate::model::{onnx, slice, Graph, ModelError, QTensor};
+use crate::model::{onnx, slice, Graph, ModelError, Op, QTensor};
 use crate::registry::{ModelEntry, ModelId, Registry};
 use crate::Circuit;
 
@@ -98,6 +98,8 @@ pub struct CompiledModel {
     pub(crate) name: String,
     pub(crate) scale_bits: u8,
     pub(crate) slices: Vec<CompiledSlice>,
+    /// Axis of a trailing Softmax, applied by [`CompiledModel::finalize`].
+    pub(crate) softmax_axis: Option<usize>,
 }
 
 impl CompiledModel {
@@ -148,6 +150,22 @@ impl CompiledModel {
         scale_bits: u8,
         cuts: &[String],
     ) -> Result<Self, ModelError> {
+        // A trailing Softmax is a public function of the proven logits: the
+        // verifier recomputes it from the verified output instead of the
+        // circuit proving exp and division. Softmax anywhere else is refused
+        // by the compiler.
+        let mut graph = graph.clone();
+        let mut softmax_axis = None;
+        if let Some(last) = graph.nodes.last() {
+            if let Op::Softmax { axis } = last.op {
+                if last.output == graph.output && graph.nodes.len() > 1 {
+                    softmax_axis = Some(axis);
+                    graph.output = last.inputs[0];
+                    graph.nodes.pop();
+                }
+            }
+        }
+        let graph = &graph;
         let cuts = slice::cuts_by_name(graph, cuts)?;
         let graphs = slice::split(graph, &cuts)?;
         let slices = graphs
@@ -169,7 +187,23 @@ impl CompiledModel {
             name: name.to_string(),
             scale_bits,
             slices,
+            softmax_axis,
         })
+    }
+
+    /// The model's real-valued output from a verified output tensor:
+    /// dequantized, with a trailing Softmax applied when the model has one.
+    pub fn finalize(&self, output: &QTensor) -> Vec<f32> {
+        let mut v = output.dequantize();
+        if let Some(axis) = self.softmax_axis {
+            softmax_in_place(&mut v, &output.shape, axis);
+        }
+        v
+    }
+
+    /// Whether a trailing Softmax is applied outside the proof.
+    pub fn has_trailing_softmax(&self) -> bool {
+        self.softmax_axis.is_some()
     }
 
     /// A fresh challenge input drawn from `seed`: uniform reals in [-1, 1]
@@ -311,6 +345,25 @@ impl CompiledModel {
             cur = &p.output;
         }
         Ok(cur.clone())
+    }
+}
+
+fn softmax_in_place(v: &mut [f32], shape: &[usize], axis: usize) {
+    if axis >= shape.len() {
+        return;
+    }
+    let n = shape[axis];
+    let inner: usize = shape[axis + 1..].iter().product();
+    let outer: usize = shape[..axis].iter().product();
+    for o in 0..outer {
+        for i in 0..inner {
+            let idx = |k: usize| (o * n + k) * inner + i;
+            let m = (0..n).map(|k| v[idx(k)]).fold(f32::NEG_INFINITY, f32::max);
+            let sum: f32 = (0..n).map(|k| (v[idx(k)] - m).exp()).sum();
+            for k in 0..n {
+                v[idx(k)] = (v[idx(k)] - m).exp() / sum;
+            }
+        }
     }
 }
 
