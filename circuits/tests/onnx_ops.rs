@@ -176,7 +176,8 @@ fn conv_strides_pads_dilations_groups() {
         vec![rt("w", &[6, 2, 3, 2], 1), rt("b", &[6], 2)],
     );
     let g = check(&b, &shape);
-    assert_eq!(g.shape(g.output), [1, 6, 5, 11]);
+    // H: (9 + 1 + 2 - 5) / 2 + 1, W: (11 + 0 + 1 - 2) / 1 + 1
+    assert_eq!(g.shape(g.output), [1, 6, 4, 11]);
 
     for auto in ["SAME_UPPER", "SAME_LOWER", "VALID"] {
         let n = node(

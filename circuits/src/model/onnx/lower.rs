@@ -19,6 +19,10 @@ use crate::model::ModelError;
 /// Most nodes a model may have.
 const MAX_NODES: usize = 100_000;
 
+/// Most constant elements folding may create in total, so that a small file
+/// of ConstantOfShape nodes cannot exhaust memory.
+const MAX_FOLDED: usize = 1 << 27;
+
 /// What an ONNX name stands for while loading.
 #[derive(Clone, Debug)]
 enum Val {
@@ -34,6 +38,8 @@ struct Builder {
     /// a previous node are only legal when it has a single reader.
     readers: HashMap<String, usize>,
     opset: i64,
+    /// Constant elements created by folding so far.
+    folded: usize,
 }
 
 fn unsupported(node: &str, op: impl Into<String>) -> ModelError {
@@ -176,6 +182,13 @@ impl Builder {
         if checked_len(&shape).is_none() {
             return Err(ModelError::Other(format!(
                 "tensor '{name}': shape {shape:?} is too large"
+            )));
+        }
+        // Empty graph tensors have no meaning for a proof and would only
+        // reach corner cases of the evaluators.
+        if shape.contains(&0) {
+            return Err(ModelError::Other(format!(
+                "tensor '{name}': shape {shape:?} is empty"
             )));
         }
         self.tensors.push(TensorInfo {
@@ -352,6 +365,12 @@ impl Builder {
             "Softmax" => self.softmax(n, &a, &out)?,
             other => return Err(unsupported(name, other)),
         };
+        if let Val::C(c) = &v {
+            self.folded = self.folded.saturating_add(c.len());
+            if self.folded > MAX_FOLDED {
+                return Err(invalid(name, "constant folding creates too much data"));
+            }
+        }
         self.define(name, &out, v)
     }
 
@@ -1021,6 +1040,7 @@ pub(crate) fn lower(model: &ModelProto, input_shape: &[usize]) -> Result<Graph, 
         vals: HashMap::new(),
         readers: HashMap::new(),
         opset,
+        folded: 0,
     };
     for init in &g.initializer {
         let c = CTensor::from_proto(init)?;
