@@ -122,20 +122,25 @@ def run_step(step: str, args: dict, work: Path, timeout_s: float, mem_limit: int
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     killed_for = None
     peak_seen = 0
-    while True:
-        pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
-        if pid != 0:
-            break
-        elapsed = time.perf_counter() - t0
-        rss = read_vm_rss(proc.pid)
-        peak_seen = max(peak_seen, rss)
-        if killed_for is None and rss > mem_limit:
-            killed_for = "oom"
-            os.killpg(proc.pid, signal.SIGKILL)
-        elif killed_for is None and elapsed > timeout_s:
-            killed_for = "timeout"
-            os.killpg(proc.pid, signal.SIGKILL)
-        time.sleep(0.2)
+    try:
+        while True:
+            pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+            if pid != 0:
+                break
+            elapsed = time.perf_counter() - t0
+            rss = read_vm_rss(proc.pid)
+            peak_seen = max(peak_seen, rss)
+            if killed_for is None and rss > mem_limit:
+                killed_for = "oom"
+                os.killpg(proc.pid, signal.SIGKILL)
+            elif killed_for is None and elapsed > timeout_s:
+                killed_for = "timeout"
+                os.killpg(proc.pid, signal.SIGKILL)
+            time.sleep(0.2)
+    except BaseException:
+        # The child has its own session, so an interrupted run must not leave it behind.
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t0
     log.close()
