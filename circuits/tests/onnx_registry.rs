@@ -161,4 +161,57 @@ fn hostile_bytes_never_panic() {
     // Most mutations must be caught; some flips land in weights and still load.
     assert!(ok < 400);
     assert!(onnx::load(&[], &[1, 1, 8, 8]).is_err());
+
+    // the bigger model, with Constant nodes and a shape subgraph
+    let bytes = model_bytes("ppocr_cls_mobile_v2");
+    for i in 0..60 {
+        let mut b = bytes.clone();
+        if i % 3 == 0 {
+            b.truncate(rng.random_range(0..bytes.len()));
+        } else {
+            for _ in 0..rng.random_range(1..16) {
+                let at = rng.random_range(0..b.len());
+                b[at] = rng.random();
+            }
+        }
+        let r = std::panic::catch_unwind(|| onnx::load(&b, &[1, 3, 48, 192]));
+        assert!(r.is_ok(), "loader panicked on PP-OCR mutation {i}");
+    }
+}
+
+#[test]
+fn reference_refuses_garbage() {
+    let err = reference::run(b"definitely not onnx", &[1, 64], &[0.0; 64]).unwrap_err();
+    assert!(
+        matches!(err, circuits::model::ModelError::Reference(_)),
+        "{err}"
+    );
+    let bytes = model_bytes("digits_mlp");
+    assert!(reference::run(&bytes, &[1, 64], &[0.0; 63]).is_err());
+}
+
+/// Prints load times; run with
+/// `cargo test --release -p circuits --test onnx_registry -- --ignored --nocapture`.
+#[test]
+#[ignore = "benchmark: prints timings"]
+fn load_timing() {
+    for (name, shape) in MODELS {
+        let bytes = model_bytes(name);
+        let runs = 20;
+        let start = std::time::Instant::now();
+        for _ in 0..runs {
+            std::hint::black_box(onnx::load(&bytes, shape).unwrap());
+        }
+        let per = start.elapsed() / runs;
+        let g = onnx::load(&bytes, shape).unwrap();
+        let x = random_input(1, shape.iter().product());
+        let start = std::time::Instant::now();
+        std::hint::black_box(float::eval(&g, &x).unwrap());
+        let eval = start.elapsed();
+        println!(
+            "{name:>22}: {:>7} bytes, {:>3} IR nodes, load {per:>10.2?}, float eval {eval:>10.2?}",
+            bytes.len(),
+            g.nodes.len()
+        );
+    }
 }

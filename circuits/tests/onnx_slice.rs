@@ -200,3 +200,42 @@ fn extracted_onnx_slices_run_in_tract_and_chain() {
     assert!(onnx::extract_slice(&bytes, &shape, "block2.relu1.out", "block2.add").is_err());
     assert!(onnx::extract_slice(&bytes, &shape, "block1.relu2.out", "no.such").is_err());
 }
+
+#[test]
+fn extracted_ppocr_tail_keeps_its_shape_subgraph() {
+    let (bytes, shape, _) = model("ppocr_cls_mobile_v2");
+    let g = onnx::load(&bytes, &shape).unwrap();
+    let clean = slice::clean_cuts(&g);
+    // the last clean point before the pooling head: the tail contains the
+    // Shape/Slice/Cast/Concat → Reshape chain that must travel with it
+    let cut = *clean
+        .iter()
+        .rev()
+        .find(|&&t| g.shape(t).len() == 4 && g.shape(t)[2] > 1)
+        .expect("a spatial clean cut");
+    let from = g.tensors[cut].name.clone();
+    let to = g.tensors[g.output].name.clone();
+    let head = onnx::extract_slice(&bytes, &shape, &g.tensors[g.input].name, &from).unwrap();
+    let tail = onnx::extract_slice(&bytes, &shape, &from, &to).unwrap();
+
+    let x = random_input(5, shape.iter().product());
+    let whole = reference::run(&bytes, &shape, &x).unwrap();
+    let mid = reference::run(&head, &shape, &x).unwrap();
+    let out = reference::run(&tail, g.shape(cut), &mid).unwrap();
+    let err = whole
+        .iter()
+        .zip(&out)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    assert!(err < 1e-5, "head+tail vs whole: {err}");
+
+    // and our loader reads the tail with the boundary as its input
+    let tg = onnx::load(&tail, g.shape(cut)).unwrap();
+    let ours = float::eval(&tg, &mid).unwrap()[tg.output].clone();
+    let err = ours
+        .iter()
+        .zip(&out)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    assert!(err < 1e-5, "our tail vs tract tail: {err}");
+}
