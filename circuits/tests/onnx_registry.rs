@@ -79,6 +79,8 @@ fn lowering_folds_what_it_should() {
 
     let g = onnx::load(&model_bytes("ppocr_cls_mobile_v2"), &[1, 3, 48, 192]).unwrap();
     assert_eq!(g.shape(g.output), [1, 2]);
+    // the output is reached through Identity but keeps the model's name
+    assert_eq!(g.tensors[g.output].name, "save_infer_model/scale_0.tmp_1");
     // 18 `x * Clip(x + 3, 0, 6) / 6` become HardSwish; the shape subgraph
     // and the squeeze-excite bias Adds fold away.
     assert_eq!(count(&g, "HardSwish"), 18);

@@ -239,3 +239,27 @@ fn extracted_ppocr_tail_keeps_its_shape_subgraph() {
         .fold(0.0, f32::max);
     assert!(err < 1e-5, "our tail vs tract tail: {err}");
 }
+
+#[test]
+fn slice_from_a_folded_tensor_keeps_its_batchnorm() {
+    let (bytes, shape, _) = model("resnet_blocks");
+    // "stem.conv.out" disappears from the loaded graph (its BatchNorm is
+    // folded into the Conv), but it is still a valid slice boundary
+    let g = onnx::load(&bytes, &shape).unwrap();
+    assert!(g.tensor_by_name("stem.conv.out").is_none());
+    let part = onnx::extract_slice(&bytes, &shape, "stem.conv.out", "block0.relu2.out").unwrap();
+    let in_shape = [1, 16, 16, 16];
+    let sg = onnx::load(&part, &in_shape).unwrap();
+    assert_eq!(sg.nodes[0].op.name(), "ChannelAffine");
+    let x = random_input(3, in_shape.iter().product());
+    let ours = float::eval(&sg, &x).unwrap()[sg.output].clone();
+    let theirs = reference::run(&part, &in_shape, &x).unwrap();
+    let scale = theirs.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
+    let err = ours
+        .iter()
+        .zip(&theirs)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    assert!(err / scale < 1e-5, "{err}");
+    assert!(onnx::extract_slice(&bytes, &shape, "stem.bn.gamma", "block0.relu2.out").is_err());
+}

@@ -82,7 +82,7 @@ fn eval_node(g: &Graph, node: &Node, vals: &[Vec<f32>]) -> Result<Vec<f32>, Mode
             .collect(),
         Op::HardSwish => x
             .iter()
-            .map(|&v| v * (v / 6.0 + 0.5).clamp(0.0, 1.0))
+            .map(|&v| v * (v * (1.0 / 6.0) + 0.5).clamp(0.0, 1.0))
             .collect(),
         Op::MaxPool(p) => pool(p, x, xs, os, true),
         Op::AveragePool(p) => pool(p, x, xs, os, false),

@@ -48,13 +48,16 @@ pub fn extract_slice(
 ) -> Result<Vec<u8>, ModelError> {
     guarded(|| {
         let model = decode(bytes)?;
-        let g = lower::lower(&model, input_shape)?;
+        let (g, names) = lower::lower_named(&model, input_shape)?;
         let shape_of = |name: &str| {
-            g.tensor_by_name(name).map(|t| g.shape(t).to_vec()).ok_or_else(|| {
-                ModelError::Other(format!(
-                    "tensor '{name}' is not in the loaded graph (unknown, or folded into a neighbour)"
-                ))
-            })
+            names
+                .get(name)
+                .map(|&t| g.shape(t).to_vec())
+                .ok_or_else(|| {
+                    ModelError::Other(format!(
+                        "'{name}' is not a graph tensor of the model (unknown, constant or unused)"
+                    ))
+                })
         };
         let from_shape = shape_of(from)?;
         let to_shape = shape_of(to)?;

@@ -1017,6 +1017,15 @@ impl Builder {
 
 /// Lower a decoded model for a pinned input shape.
 pub(crate) fn lower(model: &ModelProto, input_shape: &[usize]) -> Result<Graph, ModelError> {
+    lower_named(model, input_shape).map(|(g, _)| g)
+}
+
+/// [`lower`], plus every ONNX name that denotes a graph tensor (including
+/// names removed by aliasing or folding, whose tensor has the same shape).
+pub(crate) fn lower_named(
+    model: &ModelProto,
+    input_shape: &[usize],
+) -> Result<(Graph, HashMap<String, TensorId>), ModelError> {
     let g = model
         .graph
         .as_ref()
@@ -1142,11 +1151,25 @@ pub(crate) fn lower(model: &ModelProto, input_shape: &[usize]) -> Result<Graph, 
             )))
         }
     };
+    // The graph output carries the model's output name even when the file
+    // reaches it through Identity.
+    if output != input_id {
+        b.tensors[output].name = out_name.clone();
+    }
     let graph = Graph {
         tensors: b.tensors,
         nodes: b.nodes,
         input: input_id,
         output,
     };
-    Ok(super::passes::finish(graph))
+    let (graph, map) = super::passes::finish(graph);
+    let names = b
+        .vals
+        .into_iter()
+        .filter_map(|(name, v)| match v {
+            Val::T(t) if map[t] != usize::MAX => Some((name, map[t])),
+            _ => None,
+        })
+        .collect();
+    Ok((graph, names))
 }

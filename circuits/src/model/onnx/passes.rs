@@ -105,8 +105,9 @@ fn fuse_hardswish(g: &mut Graph) {
     }
 }
 
-/// Drop nodes the output does not depend on and renumber tensors densely.
-fn prune(g: Graph) -> Graph {
+/// Drop nodes the output does not depend on and renumber tensors densely;
+/// also returns old id → new id (`usize::MAX` for dropped tensors).
+fn prune(g: Graph) -> (Graph, Vec<TensorId>) {
     let mut live = vec![false; g.tensors.len()];
     live[g.output] = true;
     let mut keep = vec![false; g.nodes.len()];
@@ -138,15 +139,16 @@ fn prune(g: Graph) -> Graph {
             n
         })
         .collect();
-    Graph {
+    let graph = Graph {
         tensors,
         nodes,
         input: map[g.input],
         output: map[g.output],
-    }
+    };
+    (graph, map)
 }
 
-pub(crate) fn finish(mut g: Graph) -> Graph {
+pub(crate) fn finish(mut g: Graph) -> (Graph, Vec<TensorId>) {
     fuse_hardswish(&mut g);
     prune(g)
 }
