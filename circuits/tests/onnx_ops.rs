@@ -443,6 +443,19 @@ fn clip_hardsigmoid_hardswish() {
         );
         assert_eq!(ops(&check(&b, &shape)), want);
     }
+    // the HardSwish op itself (opset 14), and Identity/Dropout vanish
+    let b = model(
+        14,
+        &shape,
+        vec![
+            node("Identity", &["x"], "i", vec![]),
+            node("Dropout", &["i"], "d", vec![]),
+            node("HardSwish", &["d"], "y", vec![]),
+        ],
+        vec![],
+    );
+    assert_eq!(ops(&check(&b, &shape)), ["HardSwish"]);
+
     // x * Clip(x + 3, 0, 6) / 6, as PaddlePaddle writes it
     let b = model(
         11,
@@ -500,6 +513,19 @@ fn shapes_fold_and_reshapes_lower() {
         .nodes
         .iter()
         .all(|n| matches!(n.op, Op::Reshape | Op::Relu | Op::Softmax { .. })));
+
+    // opset 11: Squeeze/Unsqueeze axes are attributes; chained reshapes
+    // collapse into one
+    let nodes = vec![
+        node("Unsqueeze", &["x"], "u", vec![("axes", A::Is(vec![0, 3]))]),
+        node("Squeeze", &["u"], "s", vec![("axes", A::Is(vec![0]))]),
+        node("Flatten", &["s"], "f", vec![("axis", A::I(2))]),
+        node("HardSigmoid", &["f"], "y", vec![]),
+    ];
+    let b = model(11, &shape, nodes, vec![]);
+    let g = check(&b, &shape);
+    assert_eq!(ops(&g), ["Reshape", "HardSigmoid"]);
+    assert_eq!(g.shape(g.output), [6, 20]);
 
     // opset 11 Softmax flattens at `axis`, which differs from per-axis softmax
     let shape = [2, 3, 4];

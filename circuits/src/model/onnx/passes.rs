@@ -148,7 +148,25 @@ fn prune(g: Graph) -> (Graph, Vec<TensorId>) {
     (graph, map)
 }
 
+/// `Reshape(Reshape(x))` reads `x` directly when the inner result has no
+/// other reader (exporters chain Flatten/Squeeze/Reshape freely); the inner
+/// node is then dead.
+fn merge_reshapes(g: &mut Graph) {
+    let ix = index(g);
+    for i in 0..g.nodes.len() {
+        if g.nodes[i].op != Op::Reshape {
+            continue;
+        }
+        let mut src = g.nodes[i].inputs[0];
+        while let Some(p) = sole(g, &ix, src).filter(|p| p.op == Op::Reshape) {
+            src = p.inputs[0];
+        }
+        g.nodes[i].inputs[0] = src;
+    }
+}
+
 pub(crate) fn finish(mut g: Graph) -> (Graph, Vec<TensorId>) {
     fuse_hardswish(&mut g);
+    merge_reshapes(&mut g);
     prune(g)
 }
