@@ -16,8 +16,14 @@ use crate::field::{f_from_i64, f_to_i64, PrimeCharacteristicRing, F};
 /// integer `v` (representative in (-p/2, p/2]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HintRule {
-    /// `(v + add) mod 2^shift`, in `[0, 2^shift)`.
-    Rem { src: Wire, add: i64, shift: u32 },
+    /// Bits `lo .. lo + bits` of `(v + add) mod 2^shift`.
+    Rem {
+        src: Wire,
+        add: i64,
+        shift: u32,
+        lo: u32,
+        bits: u32,
+    },
     /// Bits `lo .. lo + bits` of `u = floor((v + add) / 2^shift) + offset`,
     /// which must lie in `[0, 2^width)`.
     Bits {
@@ -40,9 +46,16 @@ impl HintRule {
 
     fn apply(&self, v: i64) -> Result<i64, String> {
         match *self {
-            HintRule::Rem { add, shift, .. } => {
+            HintRule::Rem {
+                add,
+                shift,
+                lo,
+                bits,
+                ..
+            } => {
                 let x = v as i128 + add as i128;
-                Ok(x.rem_euclid(1i128 << shift) as i64)
+                let r = x.rem_euclid(1i128 << shift);
+                Ok(((r >> lo) & ((1i128 << bits) - 1)) as i64)
             }
             HintRule::Bits {
                 add,

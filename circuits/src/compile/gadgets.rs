@@ -55,10 +55,21 @@ impl Gadgets<'_> {
             (l1, -p * F::from_u32(1 << LIMB_BITS)),
             (b, -p * f_from_i64(TOP)),
         ];
-        if shift > 0 {
-            let r = self.b.computed_hint(HintRule::Rem { src: v, add, shift });
-            self.b.range_check(&[r], shift);
-            terms.push((r, F::NEG_ONE));
+        // The remainder, in limbs of at most 16 bits so every range table
+        // stays small: r = sum 2^lo r_lo.
+        let mut lo = 0;
+        while lo < shift {
+            let bits = (shift - lo).min(LIMB_BITS);
+            let r = self.b.computed_hint(HintRule::Rem {
+                src: v,
+                add,
+                shift,
+                lo,
+                bits,
+            });
+            self.b.range_check(&[r], bits);
+            terms.push((r, -f_from_i64(1i64 << lo)));
+            lo += bits;
         }
         // v + add - r - 2^shift (u - 2^32) = 0
         let c = f_from_i64(add) + p * f_from_i64(TOP);
@@ -91,7 +102,12 @@ impl Gadgets<'_> {
 
     /// `floor((acc + add + 2^(S-1)) / 2^S)`.
     pub fn rescale(&mut self, acc: Wire, add: i64) -> Wire {
-        let l = self.decompose(acc, add + (1 << (self.s - 1)), self.s);
+        self.rescale_by(acc, add, self.s)
+    }
+
+    /// `floor((acc + add + 2^(shift-1)) / 2^shift)`.
+    pub fn rescale_by(&mut self, acc: Wire, add: i64, shift: u32) -> Wire {
+        let l = self.decompose(acc, add + (1 << (shift - 1)), shift);
         self.value(&l)
     }
 

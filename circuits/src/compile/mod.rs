@@ -15,7 +15,7 @@ use crate::circuit::builder::{CircuitBuilder, Solver, Wire};
 use crate::field::{f_from_i64, PrimeCharacteristicRing, F};
 use crate::model::geometry::{broadcast_map, ConvGeom, PoolGeom};
 use crate::model::ir::{Graph, Op};
-use crate::model::quant::{channel_index, q1, q2};
+use crate::model::quant::{avg_reciprocal, channel_index, q1, q2, AVG_BITS};
 use crate::model::ModelError;
 use crate::Circuit;
 use gadgets::Gadgets;
@@ -230,11 +230,11 @@ pub fn compile_with_progress(
             }
             Op::AveragePool(p) => {
                 let geom = PoolGeom::new(&in_shape, &out_shape, p, nm)?;
-                avg_pool(&mut ctx, node.inputs[0], &geom, s32, nm)?
+                avg_pool(&mut ctx, node.inputs[0], &geom, nm)?
             }
             Op::GlobalAveragePool => {
                 let geom = PoolGeom::global(&in_shape, nm)?;
-                avg_pool(&mut ctx, node.inputs[0], &geom, s32, nm)?
+                avg_pool(&mut ctx, node.inputs[0], &geom, nm)?
             }
             Op::Add | Op::Sub | Op::Mul => {
                 let x = ctx.wires(node.inputs[0]);
@@ -317,21 +317,16 @@ fn quant_all(
     data.iter().map(|&v| q(v, s, nm)).collect()
 }
 
-fn avg_pool(
-    ctx: &mut Ctx<'_>,
-    input: usize,
-    geom: &PoolGeom,
-    s: u32,
-    nm: &str,
-) -> Result<Val, ModelError> {
+fn avg_pool(ctx: &mut Ctx<'_>, input: usize, geom: &PoolGeom, nm: &str) -> Result<Val, ModelError> {
     let x = ctx.wires(input);
     let mut cells = Vec::new();
     let mut acc = Vec::with_capacity(geom.out_len());
     for o in 0..geom.out_len() {
         let count = geom.cells(o, &mut cells);
-        let r = f_from_i64(q1(1.0 / count as f32, s, nm)?);
+        let r = f_from_i64(avg_reciprocal(count, nm)?);
         let terms: Vec<(Wire, F)> = cells.iter().map(|&i| (x[i], r)).collect();
-        acc.push(ctx.g.b.linear(&terms, F::ZERO));
+        let sum = ctx.g.b.linear(&terms, F::ZERO);
+        acc.push(ctx.g.rescale_by(sum, 0, AVG_BITS));
     }
-    Ok(Val::Acc(acc))
+    Ok(Val::Wires(acc))
 }

@@ -47,6 +47,11 @@ pub fn q2(x: f32, s: u32, node: &str) -> Result<i64, ModelError> {
     quantize(x, 2 * s, ACC_BITS - 2, node)
 }
 
+/// Averages multiply by `round(2^AVG_BITS / count)` and rescale by
+/// `2^AVG_BITS`: a reciprocal at `2^S` would be off by up to 12% for a
+/// 48x48 global pool.
+pub const AVG_BITS: u32 = 20;
+
 /// `floor((acc + 2^(s-1)) / 2^s)`, with both range checks.
 pub fn rescale(acc: i128, s: u32, node: &str) -> Result<i64, ModelError> {
     check(acc, ACC_BITS, node)?;
@@ -237,8 +242,8 @@ fn eval_node(
                 })
                 .collect()
         }
-        Op::AveragePool(p) => avg_pool(&PoolGeom::new(in_shape, out_shape, p, nm)?, x, s, nm),
-        Op::GlobalAveragePool => avg_pool(&PoolGeom::global(in_shape, nm)?, x, s, nm),
+        Op::AveragePool(p) => avg_pool(&PoolGeom::new(in_shape, out_shape, p, nm)?, x, nm),
+        Op::GlobalAveragePool => avg_pool(&PoolGeom::global(in_shape, nm)?, x, nm),
         Op::Add | Op::Sub | Op::Mul => {
             let y = &values[node.inputs[1]];
             let ma = broadcast_map(out_shape, in_shape, nm)?;
@@ -287,14 +292,26 @@ fn eval_node(
     }
 }
 
-fn avg_pool(g: &PoolGeom, x: &[i64], s: u32, nm: &str) -> Result<Vec<i64>, ModelError> {
+/// `round(2^AVG_BITS / count)`.
+pub fn avg_reciprocal(count: usize, nm: &str) -> Result<i64, ModelError> {
+    if count == 0 {
+        return Err(ModelError::Invalid {
+            node: nm.into(),
+            reason: "a pooling window covers only padding".into(),
+        });
+    }
+    let c = count as i64;
+    Ok(((1i64 << AVG_BITS) + c / 2) / c)
+}
+
+fn avg_pool(g: &PoolGeom, x: &[i64], nm: &str) -> Result<Vec<i64>, ModelError> {
     let mut buf = Vec::new();
     (0..g.out_len())
         .map(|o| {
             let count = g.cells(o, &mut buf);
-            let r = q1(1.0 / count as f32, s, nm)?;
+            let r = avg_reciprocal(count, nm)?;
             let sum: i128 = buf.iter().map(|&i| x[i] as i128).sum();
-            rescale(r as i128 * sum, s, nm)
+            rescale(r as i128 * sum, AVG_BITS, nm)
         })
         .collect()
 }
