@@ -101,6 +101,7 @@ fn dense_with_and_without_bias_then_relu() {
     agree(&g.g, 10);
 }
 
+#[allow(clippy::too_many_arguments)]
 fn conv(
     rng: &mut ChaCha8Rng,
     oc: usize,

@@ -113,7 +113,7 @@ pub fn compile_with_progress(
             Op::Dense { weight, bias } => {
                 let x = ctx.wires(node.inputs[0]);
                 let (o_n, i_n) = (weight.shape[0], weight.shape[1]);
-                if x.len() % i_n != 0 || out_len != x.len() / i_n * o_n {
+                if i_n == 0 || !x.len().is_multiple_of(i_n) || out_len != x.len() / i_n * o_n {
                     return Err(ModelError::Invalid {
                         node: nm.into(),
                         reason: format!(

@@ -144,6 +144,12 @@ fn eval_node(
                     .collect::<Result<_, _>>()?,
                 None => vec![0; o_n],
             };
+            if i_n == 0 || !x.len().is_multiple_of(i_n) {
+                return Err(ModelError::Invalid {
+                    node: nm.into(),
+                    reason: format!("weight {:?} does not fit input {in_shape:?}", weight.shape),
+                });
+            }
             let rows = x.len() / i_n;
             (0..rows * o_n)
                 .into_par_iter()
