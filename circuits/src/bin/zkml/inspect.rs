@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use circuits::compile::compile_with_progress;
 use circuits::model::ir::{Graph, Node, Op};
 use circuits::model::slice;
@@ -80,6 +80,13 @@ pub struct SliceStats {
     pub compile_s: f64,
 }
 
+/// A slice that does not compile.
+pub struct SliceFailure {
+    pub nodes: usize,
+    pub estimated_gates: u64,
+    pub reason: String,
+}
+
 /// Mirrors `CompiledSlice::min_prover_memory_bytes` (gate lists at 16 bytes
 /// a gate plus every layer's values at 8 bytes a wire), which is only
 /// reachable through a `CompiledModel`, whose compile reports no progress.
@@ -93,8 +100,13 @@ fn min_prover_memory(c: &Circuit) -> u64 {
 }
 
 /// Split at the source's cut points and compile every slice, one progress
-/// bar over all nodes.
-pub fn compile_slices(src: &ModelSource, g: &Graph) -> Result<Vec<SliceStats>> {
+/// bar over all nodes. A slice that does not compile is reported in its
+/// place (slice index, node count, estimate and the reason), so that
+/// `inspect` still shows the slices that do.
+pub fn compile_slices(
+    src: &ModelSource,
+    g: &Graph,
+) -> Result<Vec<std::result::Result<SliceStats, SliceFailure>>> {
     let cuts = slice::cuts_by_name(g, &src.cuts).context("bad slice plan")?;
     let graphs = slice::split(g, &cuts).context("bad slice plan")?;
     let total: usize = graphs.iter().map(|s| s.nodes.len()).sum();
@@ -105,13 +117,23 @@ pub fn compile_slices(src: &ModelSource, g: &Graph) -> Result<Vec<SliceStats>> {
         let t = Instant::now();
         let compiled = compile_with_progress(sg, src.scale_bits, &mut |done, _| {
             pb.set_position((done_before + done) as u64)
-        })
-        .with_context(|| format!("cannot compile slice {k} of '{}'", src.name))?;
+        });
         let compile_s = t.elapsed().as_secs_f64();
         done_before += sg.nodes.len();
+        let compiled = match compiled {
+            Ok(c) => c,
+            Err(e) => {
+                out.push(Err(SliceFailure {
+                    nodes: sg.nodes.len(),
+                    estimated_gates: estimate(sg),
+                    reason: format!("cannot compile slice {k} of '{}': {e}", src.name),
+                }));
+                continue;
+            }
+        };
         let c = &compiled.circuit;
         tracing::info!(slice = k, gates = c.num_gates(), compile_s, "compiled");
-        out.push(SliceStats {
+        out.push(Ok(SliceStats {
             nodes: sg.nodes.len(),
             input: sg.tensors[sg.input].name.clone(),
             output: sg.tensors[sg.output].name.clone(),
@@ -123,7 +145,7 @@ pub fn compile_slices(src: &ModelSource, g: &Graph) -> Result<Vec<SliceStats>> {
             min_prover_memory: min_prover_memory(c),
             digest: c.digest(),
             compile_s,
-        });
+        }));
     }
     pb.finish_and_clear();
     Ok(out)
@@ -149,13 +171,30 @@ fn header(src: &ModelSource, g: &Graph) {
     }
 }
 
-fn print_slices(stats: &[SliceStats], with_digest: bool) {
+/// Print the per-slice table; fails after printing if any slice did not
+/// compile.
+fn print_slices(
+    rows: &[std::result::Result<SliceStats, SliceFailure>],
+    with_digest: bool,
+) -> Result<()> {
     println!();
     println!(
         "{:>5} {:>5} {:>12} {:>12} {:>10} {:>6} {:>7} {:>12} {:>9}  boundary",
         "slice", "nodes", "est.gates", "gates", "hints", "layers", "lookups", "min.mem", "compile"
     );
-    for (k, s) in stats.iter().enumerate() {
+    let mut failures = Vec::new();
+    for (k, row) in rows.iter().enumerate() {
+        let s = match row {
+            Ok(s) => s,
+            Err(f) => {
+                println!(
+                    "{k:>5} {:>5} {:>12}  does not compile: {}",
+                    f.nodes, f.estimated_gates, f.reason
+                );
+                failures.push(f.reason.as_str());
+                continue;
+            }
+        };
         println!(
             "{k:>5} {:>5} {:>12} {:>12} {:>10} {:>6} {:>7} {:>12} {:>8.3}s  {} -> {}",
             s.nodes,
@@ -173,19 +212,23 @@ fn print_slices(stats: &[SliceStats], with_digest: bool) {
             println!("{:>5} circuit digest {}", "", hex::encode(s.digest));
         }
     }
-    let gates: usize = stats.iter().map(|s| s.gates).sum();
-    let secs: f64 = stats.iter().map(|s| s.compile_s).sum();
+    let stats: Vec<&SliceStats> = rows.iter().filter_map(|r| r.as_ref().ok()).collect();
     println!(
         "total {:>5} {:>12} {:>12} {:>10} {:>6} {:>7} {:>12} {:>8.3}s",
         stats.iter().map(|s| s.nodes).sum::<usize>(),
         stats.iter().map(|s| s.estimated_gates).sum::<u64>(),
-        gates,
+        stats.iter().map(|s| s.gates).sum::<usize>(),
         stats.iter().map(|s| s.hints).sum::<usize>(),
         stats.iter().map(|s| s.layers).sum::<usize>(),
         stats.iter().map(|s| s.lookups).sum::<usize>(),
         fmt_bytes(stats.iter().map(|s| s.min_prover_memory).max().unwrap_or(0)),
-        secs
+        stats.iter().map(|s| s.compile_s).sum::<f64>().max(0.0)
     );
+    match failures.as_slice() {
+        [] => Ok(()),
+        [one] => bail!("{one}"),
+        [first, ..] => bail!("{} slices do not compile; first: {first}", failures.len()),
+    }
 }
 
 pub fn inspect(args: InspectArgs) -> Result<()> {
@@ -247,9 +290,8 @@ pub fn inspect(args: InspectArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let stats = compile_slices(&src, &g)?;
-    print_slices(&stats, false);
-    Ok(())
+    let rows = compile_slices(&src, &g)?;
+    print_slices(&rows, false)
 }
 
 pub fn compile(args: CompileArgs) -> Result<()> {
@@ -258,13 +300,13 @@ pub fn compile(args: CompileArgs) -> Result<()> {
     let g = src.graph()?;
     let load_s = t.elapsed().as_secs_f64();
     header(&src, &g);
-    let stats = compile_slices(&src, &g)?;
-    print_slices(&stats, true);
+    let rows = compile_slices(&src, &g)?;
+    let result = print_slices(&rows, true);
+    let compile_s: f64 = rows.iter().flatten().map(|s| s.compile_s).sum();
     println!();
     println!(
-        "load {load_s:.3}s, compile {:.3}s, total {:.3}s",
-        stats.iter().map(|s| s.compile_s).sum::<f64>(),
+        "load {load_s:.3}s, compile {compile_s:.3}s, total {:.3}s",
         t.elapsed().as_secs_f64()
     );
-    Ok(())
+    result
 }
