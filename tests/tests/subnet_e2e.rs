@@ -191,9 +191,6 @@ struct MinerSpec {
     extra: Vec<String>,
 }
 
-// Not yet seen passing (the first run was lost to a full disk); kept out of
-// the default run until it has been.
-#[ignore = "not yet verified end to end; run with --ignored"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fast_honest_miner_earns_most_and_the_cheater_nothing() {
     let (miner_exe, validator_exe) = tokio::task::spawn_blocking(build_binaries).await.unwrap();
