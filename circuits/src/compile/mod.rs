@@ -15,7 +15,7 @@ use crate::circuit::builder::{CircuitBuilder, Solver, Wire};
 use crate::field::{f_from_i64, PrimeCharacteristicRing, F};
 use crate::model::geometry::{broadcast_map, ConvGeom, PoolGeom};
 use crate::model::ir::{Graph, Op};
-use crate::model::quant::{avg_reciprocal, channel_index, q1, q2, AVG_BITS};
+use crate::model::quant::{avg_reciprocal, channel_index, q1, q2, quant_all, AVG_BITS};
 use crate::model::ModelError;
 use crate::Circuit;
 use gadgets::Gadgets;
@@ -306,15 +306,6 @@ pub fn compile_with_progress(
         input_shape: graph.shape(graph.input).to_vec(),
         output_shape: graph.shape(graph.output).to_vec(),
     })
-}
-
-fn quant_all(
-    data: &[f32],
-    s: u32,
-    nm: &str,
-    q: fn(f32, u32, &str) -> Result<i64, ModelError>,
-) -> Result<Vec<i64>, ModelError> {
-    data.iter().map(|&v| q(v, s, nm)).collect()
 }
 
 fn avg_pool(ctx: &mut Ctx<'_>, input: usize, geom: &PoolGeom, nm: &str) -> Result<Val, ModelError> {

@@ -52,6 +52,16 @@ pub fn q2(x: f32, s: u32, node: &str) -> Result<i64, ModelError> {
 /// 48x48 global pool.
 pub const AVG_BITS: u32 = 20;
 
+/// Quantizes every value of a constant with `q` ([`q1`] or [`q2`]).
+pub(crate) fn quant_all(
+    data: &[f32],
+    s: u32,
+    nm: &str,
+    q: fn(f32, u32, &str) -> Result<i64, ModelError>,
+) -> Result<Vec<i64>, ModelError> {
+    data.iter().map(|&v| q(v, s, nm)).collect()
+}
+
 /// `floor((acc + 2^(s-1)) / 2^s)`, with both range checks.
 pub fn rescale(acc: i128, s: u32, node: &str) -> Result<i64, ModelError> {
     check(acc, ACC_BITS, node)?;
@@ -131,17 +141,9 @@ fn eval_node(
     match &node.op {
         Op::Dense { weight, bias } => {
             let (o_n, i_n) = (weight.shape[0], weight.shape[1]);
-            let w: Vec<i64> = weight
-                .data
-                .iter()
-                .map(|&v| q1(v, s, nm))
-                .collect::<Result<_, _>>()?;
+            let w: Vec<i64> = quant_all(&weight.data, s, nm, q1)?;
             let b: Vec<i64> = match bias {
-                Some(b) => b
-                    .data
-                    .iter()
-                    .map(|&v| q2(v, s, nm))
-                    .collect::<Result<_, _>>()?,
+                Some(b) => quant_all(&b.data, s, nm, q2)?,
                 None => vec![0; o_n],
             };
             if i_n == 0 || !x.len().is_multiple_of(i_n) {
@@ -165,18 +167,9 @@ fn eval_node(
         }
         Op::Conv(c) => {
             let g = ConvGeom::new(in_shape, out_shape, c, nm)?;
-            let w: Vec<i64> = c
-                .weight
-                .data
-                .iter()
-                .map(|&v| q1(v, s, nm))
-                .collect::<Result<_, _>>()?;
+            let w: Vec<i64> = quant_all(&c.weight.data, s, nm, q1)?;
             let b: Vec<i64> = match &c.bias {
-                Some(b) => b
-                    .data
-                    .iter()
-                    .map(|&v| q2(v, s, nm))
-                    .collect::<Result<_, _>>()?,
+                Some(b) => quant_all(&b.data, s, nm, q2)?,
                 None => vec![0; out_shape[1]],
             };
             (0..g.out_len())
@@ -194,16 +187,8 @@ fn eval_node(
         }
         Op::ChannelAffine { scale, shift } => {
             let ch = channel_index(in_shape, nm)?;
-            let sc: Vec<i64> = scale
-                .data
-                .iter()
-                .map(|&v| q1(v, s, nm))
-                .collect::<Result<_, _>>()?;
-            let sh: Vec<i64> = shift
-                .data
-                .iter()
-                .map(|&v| q2(v, s, nm))
-                .collect::<Result<_, _>>()?;
+            let sc: Vec<i64> = quant_all(&scale.data, s, nm, q1)?;
+            let sh: Vec<i64> = quant_all(&shift.data, s, nm, q2)?;
             x.iter()
                 .enumerate()
                 .map(|(k, &v)| {
@@ -268,11 +253,7 @@ fn eval_node(
         }
         Op::AddConst { c } => {
             let m = broadcast_map(out_shape, &c.shape, nm)?;
-            let cq: Vec<i64> = c
-                .data
-                .iter()
-                .map(|&v| q1(v, s, nm))
-                .collect::<Result<_, _>>()?;
+            let cq: Vec<i64> = quant_all(&c.data, s, nm, q1)?;
             x.iter()
                 .zip(&m)
                 .map(|(&v, &j)| act(v as i128 + cq[j] as i128, nm))
@@ -280,11 +261,7 @@ fn eval_node(
         }
         Op::MulConst { c } => {
             let m = broadcast_map(out_shape, &c.shape, nm)?;
-            let cq: Vec<i64> = c
-                .data
-                .iter()
-                .map(|&v| q1(v, s, nm))
-                .collect::<Result<_, _>>()?;
+            let cq: Vec<i64> = quant_all(&c.data, s, nm, q1)?;
             x.iter()
                 .zip(&m)
                 .map(|(&v, &j)| rescale(cq[j] as i128 * v as i128, s, nm))
