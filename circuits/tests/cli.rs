@@ -125,6 +125,10 @@ fn prove_verify_round_trip_matches_the_evaluator() {
     assert_eq!(got, want);
     assert_eq!(verified["shape"], serde_json::json!([1, 10]));
     assert_eq!(verified["model"], "digits_mlp");
+    // No trailing Softmax: the data are the proven values themselves.
+    assert_eq!(verified["kind"], "values");
+    assert!(verified.get("logits").is_none(), "{verified}");
+    assert!(stderr(&o).contains("output: values"), "{}", stderr(&o));
 }
 
 #[test]
@@ -385,4 +389,165 @@ fn registry_add_then_list() {
     );
     let entry = Registry::load(&reg).unwrap().get("cnn").unwrap().clone();
     assert_eq!(entry.slices, vec!["m1".to_string()]);
+}
+
+const PPOCR: &str = "ppocr_cls_mobile_v2";
+
+#[test]
+fn inspect_and_compile_ppocr_take_off_the_softmax_the_verifier_reapplies() {
+    let reg = registry_dir();
+    let o = ok(zkml(&[
+        "inspect",
+        "--registry",
+        p(&reg),
+        PPOCR,
+        "--no-compile",
+    ]));
+    let out = stdout(&o);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("softmax "))
+        .unwrap_or_else(|| panic!("no softmax line: {out}"));
+    assert!(line.contains("Softmax(axis 1)"), "{line}");
+    assert!(line.contains("the verifier reapplies it"), "{line}");
+    // The node table is the circuit's: it ends at the logits, no Softmax row.
+    assert!(
+        !out.lines().any(|l| l.contains(" Softmax ")),
+        "Softmax still in the node table: {out}"
+    );
+    assert!(out.contains("output      linear_1.tmp_1 [1, 2]"), "{out}");
+
+    // compile goes through the same helper: it compiles the one slice.
+    let o = ok(zkml(&["compile", "--registry", p(&reg), PPOCR]));
+    let out = stdout(&o);
+    assert!(out.lines().any(|l| l.starts_with("softmax ")), "{out}");
+    assert!(out.contains("circuit digest"), "{out}");
+    assert!(!out.contains("does not compile"), "{out}");
+}
+
+/// Softmax of `v` in f64, the reference for the CLI's probabilities.
+fn softmax(v: &[f64]) -> Vec<f64> {
+    let m = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let e: Vec<f64> = v.iter().map(|x| (x - m).exp()).collect();
+    let s: f64 = e.iter().sum();
+    e.iter().map(|x| x / s).collect()
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+#[test]
+fn prove_and_verify_print_probabilities_for_a_model_ending_in_softmax() {
+    // PP-OCR's head (global pool output -> Reshape -> FC -> Softmax), cut
+    // out of the real model as a standalone ONNX file and registered: small
+    // enough to prove in a test, and it ends in the model's own Softmax.
+    let tmp = tempfile::tempdir().unwrap();
+    let registry = Registry::load(registry_dir()).unwrap();
+    let entry = registry.get(PPOCR).unwrap();
+    let bytes = registry.read_onnx(entry).unwrap();
+    let shape: Vec<usize> = entry.input_shape.iter().map(|&d| d as usize).collect();
+    let full = onnx::load(&bytes, &shape).unwrap();
+    let from = "pool2d_10.tmp_0";
+    let head_shape = full.shape(full.tensor_by_name(from).unwrap()).to_vec();
+    let to = full.tensors[full.output].name.clone();
+    let head = onnx::extract_slice(&bytes, &shape, from, &to).unwrap();
+    let head_path = tmp.path().join("ppocr_head.onnx");
+    std::fs::write(&head_path, head).unwrap();
+
+    let reg = tmp.path().join("reg");
+    let dims: Vec<String> = head_shape.iter().map(usize::to_string).collect();
+    ok(zkml(&[
+        "registry",
+        "add",
+        "--registry",
+        p(&reg),
+        p(&head_path),
+        "--name",
+        "ppocr_head",
+        "--input-shape",
+        &dims.join(","),
+        "--source",
+        "test",
+        "--licence",
+        "Apache-2.0",
+    ]));
+
+    let n: usize = head_shape.iter().product();
+    let x: Vec<f32> = (0..n)
+        .map(|i| ((i * 29) % 97) as f32 / 40.0 - 1.0)
+        .collect();
+    let input = write_input(tmp.path(), &head_shape, &x);
+    let proof = tmp.path().join("proof.bin");
+    let o = ok(zkml(&[
+        "prove",
+        "--registry",
+        p(&reg),
+        "--model",
+        "ppocr_head",
+        "--input",
+        p(&input),
+        "--out",
+        p(&proof),
+        "--nonce",
+        "0a0b",
+    ]));
+    assert!(
+        stderr(&o).contains("output: probabilities"),
+        "{}",
+        stderr(&o)
+    );
+    let proved: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(proved["kind"], "probabilities", "{proved}");
+    let probs = floats(&proved["data"]);
+    let logits = floats(&proved["logits"]);
+    assert_eq!(probs.len(), 2);
+    let sum: f64 = probs.iter().sum();
+    assert!((sum - 1.0).abs() < 1e-5, "{proved}");
+    for (got, want) in probs.iter().zip(softmax(&logits)) {
+        assert!((got - want).abs() < 1e-5, "{proved}");
+    }
+    // The logits are the proven tensor: the exact quantized evaluation.
+    let head_graph = onnx::load(&std::fs::read(&head_path).unwrap(), &head_shape).unwrap();
+    let mut circuit_graph = head_graph.clone();
+    circuits::zkml::strip_trailing_softmax(&mut circuit_graph).expect("ends in Softmax");
+    let q = QTensor::quantize(head_shape.clone(), entry.quant_scale_bits, &x).unwrap();
+    let vals = quant::eval(&circuit_graph, entry.quant_scale_bits, &q).unwrap();
+    let want = QTensor::new(
+        vec![1, 2],
+        entry.quant_scale_bits,
+        vals[circuit_graph.output].clone(),
+    )
+    .unwrap()
+    .dequantize();
+    let want: Vec<f64> = want.iter().map(|&v| v as f64).collect();
+    assert_eq!(logits, want);
+    let top = probs
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, _)| i)
+        .unwrap();
+    assert_eq!(proved["argmax"], top);
+
+    let o = ok(zkml(&[
+        "verify",
+        "--registry",
+        p(&reg),
+        "--proof",
+        p(&proof),
+        "--input",
+        p(&input),
+    ]));
+    assert!(
+        stderr(&o).contains("output: probabilities"),
+        "{}",
+        stderr(&o)
+    );
+    let verified: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(verified, proved);
 }

@@ -23,7 +23,7 @@ use crate::compile;
 use crate::field::f_to_i64;
 use crate::gkr::{self, Statement};
 use crate::model::quant::ACT_BITS;
-use crate::model::{onnx, slice, Graph, ModelError, Op, QTensor};
+use crate::model::{onnx, slice, Graph, ModelError, Op, QTensor, TensorId};
 use crate::registry::{ModelEntry, ModelId, Registry};
 use crate::Circuit;
 
@@ -50,6 +50,44 @@ pub enum ZkmlVerifyError {
         #[source]
         source: crate::VerifyError,
     },
+}
+
+/// A trailing Softmax taken off a graph by [`strip_trailing_softmax`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrailingSoftmax {
+    /// The axis it normalises over.
+    pub axis: usize,
+    /// The model's own output tensor (the Softmax's output). It stays in
+    /// `graph.tensors`, but no node produces it any more.
+    pub output: TensorId,
+}
+
+/// Takes a trailing Softmax off `graph`, making its input (the logits) the
+/// graph output, and returns what was removed.
+///
+/// A trailing Softmax is a public function of the proven logits: the
+/// verifier recomputes it from the verified output ([`CompiledModel::finalize`])
+/// instead of the circuit proving exp and division. Softmax anywhere else is
+/// left in place, and the compiler refuses it. A graph that is nothing but a
+/// Softmax is left alone too, since it would have nothing left to prove.
+/// Every path from a loaded graph to a circuit (the zkml API and the CLI's
+/// inspect and compile) goes through this one function, so they agree on
+/// which circuits a model has.
+pub fn strip_trailing_softmax(graph: &mut Graph) -> Option<TrailingSoftmax> {
+    let last = graph.nodes.last()?;
+    let Op::Softmax { axis } = last.op else {
+        return None;
+    };
+    if last.output != graph.output || graph.nodes.len() < 2 {
+        return None;
+    }
+    let stripped = TrailingSoftmax {
+        axis,
+        output: last.output,
+    };
+    graph.output = last.inputs[0];
+    graph.nodes.pop();
+    Some(stripped)
 }
 
 /// One compiled slice: its circuit and how to fill the circuit's hints.
@@ -150,21 +188,8 @@ impl CompiledModel {
         scale_bits: u8,
         cuts: &[String],
     ) -> Result<Self, ModelError> {
-        // A trailing Softmax is a public function of the proven logits: the
-        // verifier recomputes it from the verified output instead of the
-        // circuit proving exp and division. Softmax anywhere else is refused
-        // by the compiler.
         let mut graph = graph.clone();
-        let mut softmax_axis = None;
-        if let Some(last) = graph.nodes.last() {
-            if let Op::Softmax { axis } = last.op {
-                if last.output == graph.output && graph.nodes.len() > 1 {
-                    softmax_axis = Some(axis);
-                    graph.output = last.inputs[0];
-                    graph.nodes.pop();
-                }
-            }
-        }
+        let softmax_axis = strip_trailing_softmax(&mut graph).map(|s| s.axis);
         let graph = &graph;
         let cuts = slice::cuts_by_name(graph, cuts)?;
         let graphs = slice::split(graph, &cuts)?;
@@ -384,4 +409,98 @@ pub(crate) fn slice_context(
     h.update(&(nonce.len() as u64).to_le_bytes());
     h.update(nonce);
     h.finalize().as_bytes().to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ir::{Const, Node, TensorInfo};
+
+    fn tensor(name: &str, shape: &[usize]) -> TensorInfo {
+        TensorInfo {
+            name: name.into(),
+            shape: shape.to_vec(),
+        }
+    }
+
+    fn node(name: &str, op: Op, input: TensorId, output: TensorId) -> Node {
+        Node {
+            name: name.into(),
+            op,
+            inputs: vec![input],
+            output,
+        }
+    }
+
+    /// x[1, 4] -> Dense -> h[1, 3] -> `last` -> y[1, 3].
+    fn dense_then(last: Op) -> Graph {
+        let weight = Const::new(vec![3, 4], (0..12).map(|i| i as f32 / 16.0 - 0.3).collect());
+        Graph {
+            tensors: vec![
+                tensor("x", &[1, 4]),
+                tensor("h", &[1, 3]),
+                tensor("y", &[1, 3]),
+            ],
+            nodes: vec![
+                node("fc", Op::Dense { weight, bias: None }, 0, 1),
+                node("last", last, 1, 2),
+            ],
+            input: 0,
+            output: 2,
+        }
+    }
+
+    #[test]
+    fn trailing_softmax_is_stripped_and_reapplied_by_finalize() {
+        let full = dense_then(Op::Softmax { axis: 1 });
+        let mut g = full.clone();
+        let s = strip_trailing_softmax(&mut g).expect("stripped");
+        assert_eq!(s, TrailingSoftmax { axis: 1, output: 2 });
+        assert_eq!(g.output, 1);
+        assert_eq!(g.nodes.len(), 1);
+        assert_eq!(g.tensors, full.tensors);
+        // What is left compiles; the full graph does not.
+        assert!(compile::compile(&g, 8).is_ok());
+        assert!(compile::compile(&full, 8).is_err());
+
+        let model = CompiledModel::compile(ModelId([1; 32]), "t", &full, 8, &[]).unwrap();
+        assert!(model.has_trailing_softmax());
+        assert_eq!(model.output_shape(), [1, 3]);
+        let logits = QTensor::new(vec![1, 3], 8, vec![256, 0, -256]).unwrap();
+        let p = model.finalize(&logits);
+        let e = std::f32::consts::E;
+        let z = e + 1.0 + 1.0 / e;
+        for (got, want) in p.iter().zip([e / z, 1.0 / z, 1.0 / (e * z)]) {
+            assert!((got - want).abs() < 1e-6, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn other_graphs_are_left_alone() {
+        // Not a Softmax at the end.
+        let relu = dense_then(Op::Relu);
+        let mut g = relu.clone();
+        assert_eq!(strip_trailing_softmax(&mut g), None);
+        assert_eq!(g, relu);
+        let model = CompiledModel::compile(ModelId([1; 32]), "t", &relu, 8, &[]).unwrap();
+        assert!(!model.has_trailing_softmax());
+
+        // A graph that is only a Softmax has nothing left to prove.
+        let only = Graph {
+            tensors: vec![tensor("x", &[1, 3]), tensor("y", &[1, 3])],
+            nodes: vec![node("sm", Op::Softmax { axis: 1 }, 0, 1)],
+            input: 0,
+            output: 1,
+        };
+        let mut g = only.clone();
+        assert_eq!(strip_trailing_softmax(&mut g), None);
+        assert_eq!(g, only);
+
+        // The last node is a Softmax, but the graph output is another tensor.
+        let mut odd = dense_then(Op::Softmax { axis: 1 });
+        odd.output = 1;
+        let mut g = odd.clone();
+        assert_eq!(strip_trailing_softmax(&mut g), None);
+        assert_eq!(g, odd);
+    }
 }

@@ -12,6 +12,7 @@ use anyhow::{bail, Context, Result};
 use circuits::compile::compile_with_progress;
 use circuits::model::ir::{Graph, Node, Op};
 use circuits::model::slice;
+use circuits::zkml::{strip_trailing_softmax, TrailingSoftmax};
 use circuits::Circuit;
 
 use crate::progress;
@@ -151,7 +152,16 @@ pub fn compile_slices(
     Ok(out)
 }
 
-fn header(src: &ModelSource, g: &Graph) {
+/// The graph the circuits are compiled from, and the trailing Softmax taken
+/// off it: the same split `CompiledModel::compile` makes, so that inspect
+/// and compile show the circuits a miner proves.
+fn circuit_graph(src: &ModelSource) -> Result<(Graph, Option<TrailingSoftmax>)> {
+    let mut g = src.graph()?;
+    let softmax = strip_trailing_softmax(&mut g);
+    Ok((g, softmax))
+}
+
+fn header(src: &ModelSource, g: &Graph, softmax: Option<&TrailingSoftmax>) {
     println!("model       {}", src.name);
     println!("id          {}", src.id);
     println!(
@@ -163,6 +173,14 @@ fn header(src: &ModelSource, g: &Graph) {
         g.tensors[g.output].name,
         g.shape(g.output)
     );
+    if let Some(s) = softmax {
+        println!(
+            "softmax     {} {:?} = Softmax(axis {}) of the output: not proven, the verifier reapplies it",
+            g.tensors[s.output].name,
+            g.shape(s.output),
+            s.axis
+        );
+    }
     println!("nodes       {}", g.nodes.len());
     if src.cuts.is_empty() {
         println!("slice plan  one slice");
@@ -233,8 +251,8 @@ fn print_slices(
 
 pub fn inspect(args: InspectArgs) -> Result<()> {
     let src = ModelSource::resolve(&args.source)?;
-    let g = src.graph()?;
-    header(&src, &g);
+    let (g, softmax) = circuit_graph(&src)?;
+    header(&src, &g, softmax.as_ref());
 
     let mut hist: BTreeMap<&str, usize> = BTreeMap::new();
     for n in &g.nodes {
@@ -297,9 +315,9 @@ pub fn inspect(args: InspectArgs) -> Result<()> {
 pub fn compile(args: CompileArgs) -> Result<()> {
     let src = ModelSource::resolve(&args.source)?;
     let t = Instant::now();
-    let g = src.graph()?;
+    let (g, softmax) = circuit_graph(&src)?;
     let load_s = t.elapsed().as_secs_f64();
-    header(&src, &g);
+    header(&src, &g, softmax.as_ref());
     let rows = compile_slices(&src, &g)?;
     let result = print_slices(&rows, true);
     let compile_s: f64 = rows.iter().flatten().map(|s| s.compile_s).sum();

@@ -9,7 +9,7 @@ use circuits::registry::{ModelEntry, Registry};
 use circuits::zkml::CompiledModel;
 
 use crate::proof_file::{ProofFile, MAX_NONCE_BYTES, MAX_PROOF_FILE_BYTES};
-use crate::source::{load_registry, output_json, read_input, read_limited};
+use crate::source::{load_registry, output_json, output_kind, read_input, read_limited};
 use crate::{progress, RegistryArg};
 
 #[derive(clap::Args, Debug)]
@@ -120,10 +120,8 @@ pub fn prove(args: ProveArgs) -> Result<()> {
     std::fs::write(&args.out, &bytes)
         .with_context(|| format!("cannot write proof {}", args.out.display()))?;
     tracing::info!(path = %args.out.display(), bytes = bytes.len(), "proof written");
-    emit(
-        &output_json(&entry.name, &entry.id, &cur),
-        args.output.as_ref(),
-    )
+    eprintln!("output: {}", output_kind(&model));
+    emit(&output_json(&model, &cur), args.output.as_ref())
 }
 
 pub fn verify(args: VerifyArgs) -> Result<()> {
@@ -166,8 +164,6 @@ pub fn verify(args: VerifyArgs) -> Result<()> {
         entry.name,
         hex::encode(&file.nonce)
     );
-    emit(
-        &output_json(&entry.name, &entry.id, &output),
-        args.output.as_ref(),
-    )
+    eprintln!("output: {}", output_kind(&model));
+    emit(&output_json(&model, &output), args.output.as_ref())
 }

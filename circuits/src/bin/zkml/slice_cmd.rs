@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use circuits::compile;
 use circuits::model::{onnx, slice, Graph};
+use circuits::zkml::strip_trailing_softmax;
 
 use crate::inspect::estimate;
 use crate::source::{load_registry, ModelSource, SourceArgs};
@@ -33,9 +34,13 @@ pub struct SliceArgs {
 }
 
 /// Compiled gate count of a candidate slice; a slice that does not compile
-/// counts as infinitely large, so the planner never extends it.
+/// counts as infinitely large, so the planner never extends it. A trailing
+/// Softmax is taken off first, as `CompiledModel` does (the verifier
+/// reapplies it), so the last slice of a classifier counts what is proven.
 fn compiled_gates(g: &Graph, scale_bits: u8) -> u64 {
-    compile::compile(g, scale_bits).map_or(u64::MAX, |c| c.circuit.num_gates() as u64)
+    let mut g = g.clone();
+    strip_trailing_softmax(&mut g);
+    compile::compile(&g, scale_bits).map_or(u64::MAX, |c| c.circuit.num_gates() as u64)
 }
 
 pub fn slice(args: SliceArgs) -> Result<()> {

@@ -11,6 +11,7 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Context, Result};
 use circuits::model::{onnx, Graph, QTensor};
 use circuits::registry::{ModelId, Registry, MAX_RANK, QUANT_SCALE_BITS};
+use circuits::zkml::CompiledModel;
 use serde_json::{json, Value};
 
 use crate::RegistryArg;
@@ -51,6 +52,12 @@ pub fn load_registry(arg: &RegistryArg) -> Result<Registry> {
         .with_context(|| format!("cannot load registry {}", arg.registry.display()))
 }
 
+/// Whether a model argument names a file (an existing path, or one ending in
+/// `.onnx`) rather than a registry model.
+pub fn is_model_file(model: &str) -> bool {
+    Path::new(model).is_file() || model.ends_with(".onnx")
+}
+
 /// Which model to work on, for the commands that accept a file or a name.
 #[derive(clap::Args, Debug)]
 pub struct SourceArgs {
@@ -86,7 +93,7 @@ impl ModelSource {
     /// a file, anything else a registry name or id.
     pub fn resolve(args: &SourceArgs) -> Result<Self> {
         let path = Path::new(&args.model);
-        let mut src = if path.is_file() || args.model.ends_with(".onnx") {
+        let mut src = if is_model_file(&args.model) {
             Self::from_file(path, args)?
         } else {
             let reg = load_registry(&args.registry)?;
@@ -241,23 +248,39 @@ fn parse_input(value: &Value, want_shape: &[usize], scale_bits: u8) -> Result<QT
     QTensor::quantize(shape, scale_bits, &floats).map_err(|e| anyhow!(e))
 }
 
-/// The output tensor as JSON: real values, plus the arg-max for classifiers.
-pub fn output_json(model: &str, id: &ModelId, t: &QTensor) -> Value {
-    let data = t.dequantize();
+/// What the `data` of an output JSON is, in words for the operator.
+pub fn output_kind(model: &CompiledModel) -> &'static str {
+    if model.has_trailing_softmax() {
+        "probabilities: the model's trailing Softmax, applied by the verifier to the proven logits"
+    } else {
+        "values: the proven output tensor, dequantized"
+    }
+}
+
+/// The model's output as JSON: `data` is [`CompiledModel::finalize`]d
+/// (probabilities when the model ends in a Softmax, which the verifier
+/// reapplies, in which case the proven `logits` are included too), `kind`
+/// says which, and `argmax` serves classifiers.
+pub fn output_json(model: &CompiledModel, t: &QTensor) -> Value {
     let argmax = t
         .values
         .iter()
         .enumerate()
         .max_by_key(|&(i, v)| (*v, std::cmp::Reverse(i)))
         .map(|(i, _)| i);
-    json!({
-        "model": model,
-        "model_id": id.to_hex(),
+    let mut out = json!({
+        "model": model.name(),
+        "model_id": model.id().to_hex(),
         "shape": t.shape,
         "scale_bits": t.scale_bits,
-        "data": data,
+        "kind": if model.has_trailing_softmax() { "probabilities" } else { "values" },
+        "data": model.finalize(t),
         "argmax": argmax,
-    })
+    });
+    if model.has_trailing_softmax() {
+        out["logits"] = json!(t.dequantize());
+    }
+    out
 }
 
 /// Human-readable byte counts for tables.
