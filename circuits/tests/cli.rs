@@ -551,3 +551,36 @@ fn prove_and_verify_print_probabilities_for_a_model_ending_in_softmax() {
     let verified: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(verified, proved);
 }
+
+#[test]
+fn bench_takes_an_onnx_file() {
+    let reg = registry_dir();
+    let file = reg.join("models/digits_mlp.onnx");
+    let bench = |model: &str| {
+        let o = ok(zkml(&[
+            "bench",
+            "--registry",
+            p(&reg),
+            "--model",
+            model,
+            "--input-shape",
+            "1,64",
+            "--reps",
+            "1",
+            "--json",
+        ]));
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()
+    };
+    let from_file = bench(p(&file));
+    let from_registry = bench("digits_mlp");
+    assert_eq!(from_file["model"], "digits_mlp");
+    // The same bytes compile to the same circuit and proof size.
+    assert_eq!(from_file["gates"], from_registry["gates"]);
+    assert_eq!(from_file["proof_bytes"], from_registry["proof_bytes"]);
+    for key in ["load_s", "compile_s", "prove_s", "prove_cpu_s", "verify_s"] {
+        assert!(from_file[key].is_f64(), "{key}: {from_file}");
+    }
+
+    let e = fails(zkml(&["bench", "--model", p(&file), "--reps", "1"]));
+    assert!(e.contains("--input-shape"), "{e}");
+}
