@@ -54,6 +54,7 @@ pub struct Config {
     pub challenge: ChallengeConfig,
     pub scoring: ScoringConfig,
     pub weights: WeightsConfig,
+    pub dashboard: DashboardConfig,
 }
 
 impl Default for Config {
@@ -69,6 +70,7 @@ impl Default for Config {
             challenge: ChallengeConfig::default(),
             scoring: ScoringConfig::default(),
             weights: WeightsConfig::default(),
+            dashboard: DashboardConfig::default(),
         }
     }
 }
@@ -163,6 +165,39 @@ impl Default for ChallengeConfig {
 impl ChallengeConfig {
     pub fn auth_scheme(&self) -> Result<AuthScheme, ConfigError> {
         self.auth.parse().map_err(|e| invalid("challenge.auth", e))
+    }
+}
+
+/// The web dashboard (README, "Validator dashboard"). The token is not a
+/// config key: config files get copied and pasted, secrets should not be.
+/// It comes from `$VALIDATOR_DASHBOARD_TOKEN` or the file `token_file`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DashboardConfig {
+    /// Serve the dashboard at all.
+    pub enabled: bool,
+    /// Listen address; loopback by default. A non-loopback address needs a
+    /// token (the validator refuses to start otherwise).
+    pub addr: SocketAddr,
+    /// File holding the access token (first line); `$VALIDATOR_DASHBOARD_TOKEN`
+    /// wins over it.
+    pub token_file: Option<PathBuf>,
+    /// DNS names the dashboard may be reached by, besides IP literals and
+    /// `localhost` (other Host headers get 403: DNS-rebinding guard).
+    pub allowed_hosts: Vec<String>,
+    /// How often the live view checks the database for changes (ms).
+    pub refresh_ms: u64,
+}
+
+impl Default for DashboardConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            addr: SocketAddr::from(([127, 0, 0, 1], 9180)),
+            token_file: None,
+            allowed_hosts: Vec::new(),
+            refresh_ms: 2_000,
+        }
     }
 }
 
@@ -337,6 +372,9 @@ impl Config {
         if self.weights.interval_blocks == 0 {
             return Err(invalid("weights.interval_blocks", "must be at least 1"));
         }
+        if self.dashboard.refresh_ms < 100 {
+            return Err(invalid("dashboard.refresh_ms", "must be at least 100"));
+        }
         Ok(())
     }
 }
@@ -364,6 +402,9 @@ mod tests {
             d.scoring.latency_reference_fraction
         );
         assert_eq!(shipped.weights.interval_blocks, d.weights.interval_blocks);
+        assert_eq!(shipped.dashboard.enabled, d.dashboard.enabled);
+        assert_eq!(shipped.dashboard.addr, d.dashboard.addr);
+        assert_eq!(shipped.dashboard.refresh_ms, d.dashboard.refresh_ms);
     }
 
     #[test]

@@ -10,10 +10,12 @@
 //! * [`weights`] — scores to u16 weights, rate limits, commit-reveal timing.
 //! * [`store`] — the SQLite database and its read API for dashboards.
 //! * [`metrics`] — Prometheus counters on `/metrics`.
+//! * [`dashboard_view`] — the web dashboard's data, read from the store.
 //! * [`service`] — the chain and challenge tasks tying it together.
 
 pub mod challenge;
 pub mod config;
+pub mod dashboard_view;
 pub mod metrics;
 pub mod scoring;
 pub mod service;
@@ -45,6 +47,8 @@ pub enum ValidatorError {
     Wallet(#[from] wallet::WalletError),
     #[error("hotkey {hotkey} is not registered on subnet {netuid}; register it first (subnet-cli subnet register)")]
     NotRegistered { hotkey: String, netuid: u16 },
+    #[error("dashboard: {0}")]
+    Dashboard(#[from] dashboard::DashboardError),
     #[error("HTTP client: {0}")]
     Http(String),
 }

@@ -4,10 +4,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
 use validator::challenge::Models;
+use validator::dashboard_view::DashboardView;
 use validator::metrics::Metrics;
 use validator::{Config, Store, Validator};
 use wallet::{PasswordSource, Wallet};
@@ -54,6 +56,14 @@ struct Cli {
     /// (config: metrics_addr).
     #[arg(long = "metrics.addr")]
     metrics_addr: Option<SocketAddr>,
+    /// Serve the web dashboard on this address, default 127.0.0.1:9180
+    /// (config: dashboard.addr). A non-loopback address needs a token
+    /// ($VALIDATOR_DASHBOARD_TOKEN or dashboard.token_file).
+    #[arg(long = "dashboard.addr")]
+    dashboard_addr: Option<SocketAddr>,
+    /// Do not serve the dashboard (config: dashboard.enabled = false).
+    #[arg(long = "dashboard.off")]
+    dashboard_off: bool,
 }
 
 impl Cli {
@@ -89,10 +99,39 @@ impl Cli {
         if let Some(v) = self.metrics_addr {
             cfg.metrics_addr = Some(v);
         }
+        if let Some(v) = self.dashboard_addr {
+            cfg.dashboard.addr = v;
+        }
+        if self.dashboard_off {
+            cfg.dashboard.enabled = false;
+        }
         cfg.validate()?;
         Ok(cfg)
     }
 }
+
+/// The dashboard token: the environment wins over the file, so an operator
+/// can rotate it without editing files.
+fn dashboard_token(cfg: &validator::config::DashboardConfig) -> Result<Option<dashboard::Token>> {
+    let raw = match std::env::var(DASHBOARD_TOKEN_ENV) {
+        Ok(t) if !t.is_empty() => Some((t, DASHBOARD_TOKEN_ENV.to_string())),
+        _ => match &cfg.token_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading dashboard token file {}", path.display()))?;
+                let line = text.lines().next().unwrap_or("").trim().to_string();
+                Some((line, path.display().to_string()))
+            }
+            None => None,
+        },
+    };
+    raw.map(|(t, from)| {
+        dashboard::Token::new(t).with_context(|| format!("dashboard token from {from}"))
+    })
+    .transpose()
+}
+
+const DASHBOARD_TOKEN_ENV: &str = "VALIDATOR_DASHBOARD_TOKEN";
 
 async fn shutdown_signal() {
     let ctrl_c = async {
@@ -156,7 +195,31 @@ async fn main() -> Result<()> {
             }
         });
     }
-    let v = Validator::start(cfg, signer, store, metrics, models).await?;
+    // Bound before the chain connection so a taken port or a public address
+    // without a token fails at start-up, not in a background task.
+    let dashboard = if cfg.dashboard.enabled {
+        let dcfg = dashboard::DashboardConfig {
+            listen: cfg.dashboard.addr,
+            token: dashboard_token(&cfg.dashboard)?,
+            allowed_hosts: cfg.dashboard.allowed_hosts.clone(),
+            refresh: Duration::from_millis(cfg.dashboard.refresh_ms),
+        };
+        let listener = dashboard::bind(&dcfg).await?;
+        Some((listener, dcfg))
+    } else {
+        None
+    };
+    let v = Validator::start(cfg, signer, Arc::clone(&store), metrics, models).await?;
+    if let Some((listener, dcfg)) = dashboard {
+        let view: Arc<dyn dashboard::DashboardSource> = Arc::new(DashboardView::new(store, &v));
+        tokio::spawn(async move {
+            if let Err(e) =
+                dashboard::serve(listener, view, dcfg, std::future::pending::<()>()).await
+            {
+                tracing::error!(error = %e, "dashboard stopped");
+            }
+        });
+    }
     v.run(shutdown_signal()).await;
     Ok(())
 }

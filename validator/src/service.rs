@@ -7,7 +7,7 @@
 //! chain is only a few seconds long and must not be missed.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -33,9 +33,11 @@ type ScoreKey = (u16, String);
 
 /// Everything the two tasks share.
 pub struct Validator {
-    cfg: Config,
+    pub(crate) cfg: Config,
     signer: Keypair,
-    hotkey_ss58: String,
+    pub(crate) hotkey_ss58: String,
+    /// The node endpoint, as shown on the dashboard.
+    pub(crate) endpoint: String,
     scheme: AuthScheme,
     chain: ChainClient,
     store: Arc<Store>,
@@ -47,7 +49,10 @@ pub struct Validator {
     scores: Mutex<HashMap<ScoreKey, ScoreRow>>,
     /// Block of this validator's last weights extrinsic seen from here (the
     /// metagraph's LastUpdate lags until the next sync).
-    last_weights_block: AtomicU64,
+    pub(crate) last_weights_block: AtomicU64,
+    /// Latest block number read, and whether that read succeeded.
+    pub(crate) best_block: AtomicU64,
+    pub(crate) chain_ok: AtomicBool,
 }
 
 impl Validator {
@@ -90,8 +95,10 @@ impl Validator {
             metagraph.block,
             challenge::serving_targets(&metagraph, uid).len(),
         );
+        let best = metagraph.block;
         Ok(Arc::new(Self {
             requests: Semaphore::new(cfg.challenge.concurrency),
+            endpoint: url,
             cfg,
             signer,
             hotkey_ss58,
@@ -104,15 +111,26 @@ impl Validator {
             metagraph: RwLock::new(Arc::new(metagraph)),
             scores: Mutex::new(scores),
             last_weights_block: AtomicU64::new(0),
+            best_block: AtomicU64::new(best),
+            chain_ok: AtomicBool::new(true),
         }))
     }
 
-    fn metagraph(&self) -> Arc<Metagraph> {
+    pub(crate) fn metagraph(&self) -> Arc<Metagraph> {
         Arc::clone(&self.metagraph.read().unwrap_or_else(|e| e.into_inner()))
     }
 
-    fn own_uid(&self, m: &Metagraph) -> Option<u16> {
+    pub(crate) fn own_uid(&self, m: &Metagraph) -> Option<u16> {
         m.uid_of(&self.signer.public_key())
+    }
+
+    /// Block of this validator's latest weights extrinsic, from the chain or
+    /// from here, whichever is newer.
+    pub(crate) fn last_weights_update(&self, m: &Metagraph, own: u16) -> u64 {
+        m.neuron(own)
+            .map(|n| n.last_update)
+            .unwrap_or(0)
+            .max(self.last_weights_block.load(Ordering::Relaxed))
     }
 
     /// Runs both tasks until `shutdown` resolves.
@@ -132,8 +150,13 @@ impl Validator {
         loop {
             tokio::time::sleep(CHAIN_POLL).await;
             let now = match self.chain.block_number().await {
-                Ok(n) => n,
+                Ok(n) => {
+                    self.best_block.store(n, Ordering::Relaxed);
+                    self.chain_ok.store(true, Ordering::Relaxed);
+                    n
+                }
                 Err(e) => {
+                    self.chain_ok.store(false, Ordering::Relaxed);
                     self.metrics.chain_error();
                     tracing::warn!(error = %e, "cannot read the block number");
                     continue;
@@ -237,11 +260,7 @@ impl Validator {
         }
 
         let neuron = m.neuron(own).cloned();
-        let last_update = neuron
-            .as_ref()
-            .map(|n| n.last_update)
-            .unwrap_or(0)
-            .max(self.last_weights_block.load(Ordering::Relaxed));
+        let last_update = self.last_weights_update(&m, own);
         if !weights::weights_due(
             now,
             last_update,

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Schema version written into `meta`; bump with a migration when it changes.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -111,7 +111,7 @@ CREATE TABLE IF NOT EXISTS pending_commit (
 
 /// A request's outcome as stored: `reason` is a short machine-readable
 /// class (`timeout`, `invalid_proof`, ...) and `detail` the human text.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RequestRecord {
     pub id: i64,
     pub ts_ms: i64,
@@ -148,7 +148,7 @@ pub struct ScoreRow {
 }
 
 /// One weights extrinsic: `kind` is `set`, `commit` or `reveal`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WeightsRecord {
     pub id: i64,
     pub ts_ms: i64,

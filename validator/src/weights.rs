@@ -45,6 +45,13 @@ pub fn weights_due(now: u64, last_update: u64, interval_blocks: u64, rate_limit:
         && chain_client::error::weights_wait_blocks(next, last_update, rate_limit) == 0
 }
 
+/// The first block new weights can land in after weights were set at
+/// `last_update` (the validator submits them one block earlier, when
+/// [`weights_due`] first holds).
+pub fn next_weights_block(last_update: u64, interval_blocks: u64, rate_limit: u64) -> u64 {
+    last_update.saturating_add(interval_blocks.max(rate_limit))
+}
+
 /// The version key to send: the configured one, raised to the chain's
 /// minimum when that is higher (the chain refuses lower keys).
 pub fn version_key(configured: u64, chain_minimum: u64) -> u64 {
@@ -181,5 +188,20 @@ mod tests {
         let a = new_salt();
         assert_eq!(a.len(), SALT_WORDS);
         assert_ne!(a, new_salt());
+    }
+
+    #[test]
+    fn next_weights_block_is_where_weights_become_due() {
+        for (last, interval, limit) in [(0, 100, 0), (50, 10, 100), (7, 100, 100), (200, 1, 1)] {
+            let next = next_weights_block(last, interval, limit);
+            assert!(
+                weights_due(next - 1, last, interval, limit),
+                "{last} {interval} {limit}"
+            );
+            assert!(
+                !weights_due(next - 2, last, interval, limit),
+                "{last} {interval} {limit}"
+            );
+        }
     }
 }
