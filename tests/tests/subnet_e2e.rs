@@ -171,18 +171,42 @@ fn weight_of(m: &Metagraph, validator: &Keypair, target: &Keypair) -> u16 {
         .unwrap_or(0)
 }
 
-/// Plain HTTP GET of `/metrics`, to check the endpoint without a client crate.
-fn scrape(addr: SocketAddr) -> String {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect metrics");
+/// Plain HTTP GET of `path`, to check an endpoint without a client crate.
+/// Returns the whole response, status line and headers included.
+fn http_get(addr: SocketAddr, path: &str) -> String {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+        .unwrap_or_else(|e| panic!("connect {addr}: {e}"));
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     write!(
         s,
-        "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut body = String::new();
-    s.read_to_string(&mut body).expect("read metrics");
+    s.read_to_string(&mut body)
+        .unwrap_or_else(|e| panic!("read {path}: {e}"));
     body
+}
+
+/// GET of a JSON API path: asserts 200 and parses the body.
+fn get_json(addr: SocketAddr, path: &str) -> serde_json::Value {
+    let resp = http_get(addr, path);
+    assert!(resp.starts_with("HTTP/1.1 200"), "{path}: {resp}");
+    let (_, body) = resp.split_once("\r\n\r\n").expect("HTTP body");
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
+}
+
+/// Writes the run's requests and weights as JSON: the recording the
+/// validator's dashboard API test replays (validator/tests/fixtures).
+fn record_run(db: &Path, out: &Path) {
+    let store = Store::open(db).unwrap();
+    let mut requests = store.recent_requests(None, 100_000).unwrap();
+    requests.reverse();
+    let mut weights = store.weights_history(10_000).unwrap();
+    weights.reverse();
+    let json = serde_json::json!({ "requests": requests, "weights": weights });
+    std::fs::write(out, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    eprintln!("recorded {} requests to {}", requests.len(), out.display());
 }
 
 struct MinerSpec {
@@ -342,6 +366,8 @@ async fn fast_honest_miner_earns_most_and_the_cheater_nothing() {
 
     let metrics_ip: IpAddr = "127.0.0.5".parse().unwrap();
     let metrics_addr = SocketAddr::new(metrics_ip, free_port(metrics_ip));
+    let dashboard_ip: IpAddr = "127.0.0.6".parse().unwrap();
+    let dashboard_addr = SocketAddr::new(dashboard_ip, free_port(dashboard_ip));
     let db = dir.path().join("validator.sqlite");
     let config = dir.path().join("validator.toml");
     std::fs::write(
@@ -377,6 +403,10 @@ failure_target = -0.5
 
 [weights]
 interval_blocks = 12
+
+[dashboard]
+addr = "{dashboard_addr}"
+refresh_ms = 200
 "#,
             db = db.display(),
             registry = workspace_root().join("registry").display(),
@@ -415,7 +445,17 @@ interval_blocks = 12
         );
         tokio::time::sleep(POLL).await;
     };
-    let metrics = scrape(metrics_addr);
+    let metrics = http_get(metrics_addr, "/metrics");
+    // The dashboard mounted in the running validator serves its database
+    // and the chain as the service sees it.
+    let dash_miners = get_json(dashboard_addr, "/api/miners");
+    let dash_chain = get_json(dashboard_addr, "/api/chain");
+    let dash_weights = get_json(dashboard_addr, "/api/weights?limit=10");
+    let dash_challenges = get_json(dashboard_addr, "/api/challenges?limit=20");
+    let page = http_get(dashboard_addr, "/");
+    if let Ok(path) = std::env::var("SUBNET_E2E_RECORD_TO") {
+        record_run(&db, Path::new(&path));
+    }
     // Stopped hard: the database must hold everything it reported.
     validator.kill();
     for p in procs.iter_mut() {
@@ -515,6 +555,56 @@ interval_blocks = 12
         "cheater failures: {:?}",
         cheats.iter().map(|r| r.reason.clone()).collect::<Vec<_>>()
     );
+
+    // The dashboard showed the same story while the validator ran.
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("<table"), "the page has no miners table");
+    let dash_row = |k: &Keypair| {
+        let hotkey = k.ss58_address();
+        dash_miners
+            .as_array()
+            .expect("miners array")
+            .iter()
+            .find(|r| r["hotkey"] == hotkey.as_str())
+            .unwrap_or_else(|| panic!("{hotkey} missing from /api/miners: {dash_miners}"))
+            .clone()
+    };
+    let (df, ds, dc) = (dash_row(fast), dash_row(slow), dash_row(cheat));
+    assert_eq!(df["uid"], rf.uid);
+    assert_eq!(df["validity_rate"], 1.0);
+    assert_eq!(dc["validity_rate"], 0.0);
+    assert!(dc["weight"].is_null(), "the cheater shows a weight: {dc}");
+    // Read while the validator ran, so these are the weights of its first
+    // or second setting: the slow miner may not have had any yet.
+    let share = |r: &serde_json::Value| r["weight"].as_f64().unwrap_or(0.0);
+    assert!(share(&df) > share(&ds), "dashboard weights {df} {ds}");
+    let fast_ms = df["median_latency_ms"]
+        .as_f64()
+        .expect("fast miner latency");
+    if let Some(slow_ms) = ds["median_latency_ms"].as_f64() {
+        assert!(
+            fast_ms < slow_ms,
+            "median latency fast {fast_ms} slow {slow_ms}"
+        );
+    }
+    assert_eq!(dash_chain["netuid"], netuid);
+    assert_eq!(dash_chain["connected"], true);
+    assert_eq!(dash_chain["validator_uid"], neuron(&m, v).uid);
+    assert_eq!(dash_chain["validator_hotkey"], v.ss58_address().as_str());
+    assert_eq!(dash_chain["tempo"], NETUID_TEMPO);
+    assert!(dash_chain["next_weights_block"].as_u64().unwrap() > last_set);
+    let dash_sets = dash_weights.as_array().expect("weights array");
+    assert!(dash_sets.len() >= 2, "{dash_weights}");
+    assert!(dash_sets.iter().all(|w| w["method"] == "set_weights"));
+    assert!(
+        dash_sets.iter().any(|w| w["block"] == last_set),
+        "weights at block {last_set} missing: {dash_weights}"
+    );
+    let logged = dash_challenges.as_array().expect("challenges array");
+    assert!(!logged.is_empty());
+    assert!(logged
+        .iter()
+        .any(|c| c["outcome"] == "invalid_proof" && c["hotkey"] == cheat.ss58_address().as_str()));
 
     // And the metrics endpoint counted the same kinds of events.
     assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
