@@ -594,6 +594,21 @@ async fn subnet_cmd(cmd: SubnetCmd) -> Result<()> {
                     axon
                 );
             }
+            // Weights as the chain stores them (u16, max-upscaled), per
+            // validator that has set any.
+            for n in m.neurons.iter().filter(|n| !n.weights.is_empty()) {
+                let row: Vec<String> = n
+                    .weights
+                    .iter()
+                    .map(|(uid, w)| format!("uid {uid}: {w}"))
+                    .collect();
+                say!(
+                    "weights set by uid {} (last update block {}): {}",
+                    n.uid,
+                    n.last_update,
+                    row.join(", ")
+                );
+            }
         }
     }
     Ok(())
