@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -124,6 +125,8 @@ impl MetagraphSource for StaticSource {
 #[derive(Debug, Default)]
 pub struct MetagraphView {
     table: RwLock<Option<Arc<PeerTable>>>,
+    /// Failed chain reads so far (exported as `miner_chain_errors_total`).
+    chain_errors: AtomicU64,
 }
 
 impl MetagraphView {
@@ -135,7 +138,16 @@ impl MetagraphView {
     pub fn with_table(table: PeerTable) -> Self {
         Self {
             table: RwLock::new(Some(Arc::new(table))),
+            chain_errors: AtomicU64::new(0),
         }
+    }
+
+    pub fn note_chain_error(&self) {
+        self.chain_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn chain_errors(&self) -> u64 {
+        self.chain_errors.load(Ordering::Relaxed)
     }
 
     /// The latest snapshot, if any.
@@ -163,6 +175,7 @@ pub async fn refresh_loop(
             (Ok(now), Some(last)) => now >= last.saturating_add(every_blocks.max(1)),
             (Ok(_), None) => true,
             (Err(e), _) => {
+                view.note_chain_error();
                 tracing::warn!(error = %e, "cannot read the block number");
                 false
             }
@@ -179,10 +192,52 @@ pub async fn refresh_loop(
                     view.set(table);
                 }
                 Err(e) => {
+                    view.note_chain_error();
                     tracing::warn!(error = %e, "metagraph refresh failed; keeping the old view")
                 }
             }
         }
         tokio::time::sleep(poll).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A chain that is down: every read fails.
+    struct Down;
+
+    impl MetagraphSource for Down {
+        fn block(&self) -> BoxFuture<'_, Result<u64, SourceError>> {
+            Box::pin(async { Err(SourceError("connection refused".into())) })
+        }
+        fn fetch(&self) -> BoxFuture<'_, Result<PeerTable, SourceError>> {
+            Box::pin(async { Err(SourceError("connection refused".into())) })
+        }
+    }
+
+    #[tokio::test]
+    async fn failed_chain_reads_are_counted_and_the_old_view_kept() {
+        let table = PeerTable {
+            block: 7,
+            peers: HashMap::new(),
+        };
+        let view = Arc::new(MetagraphView::with_table(table));
+        let task = tokio::spawn(refresh_loop(
+            Arc::new(Down),
+            Arc::clone(&view),
+            1,
+            Duration::from_millis(5),
+        ));
+        for _ in 0..200 {
+            if view.chain_errors() >= 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        task.abort();
+        assert!(view.chain_errors() >= 3, "{}", view.chain_errors());
+        assert_eq!(view.snapshot().unwrap().block, 7);
     }
 }

@@ -70,6 +70,9 @@ pub struct Metrics {
     models_loaded: Gauge,
     metagraph_block: Gauge,
     last_peak_memory: Gauge,
+    chain_errors: Counter,
+    /// Serializes [`Metrics::set_chain_errors`]' read-then-add.
+    chain_errors_sync: Mutex<()>,
     rejected_busy: AtomicU64,
     per_model: Mutex<HashMap<String, ModelCounters>>,
 }
@@ -127,8 +130,16 @@ impl Metrics {
             "Peak resident memory measured during the last proof",
             last_peak_memory.clone(),
         );
+        let chain_errors = Counter::default();
+        registry.register(
+            "chain_errors",
+            "Failed chain reads (block number, metagraph)",
+            chain_errors.clone(),
+        );
         Self {
             registry,
+            chain_errors,
+            chain_errors_sync: Mutex::new(()),
             requests,
             proofs,
             prove_seconds,
@@ -198,6 +209,19 @@ impl Metrics {
         self.metagraph_block.set(block as i64);
     }
 
+    /// Brings the chain error counter up to `total`, the count kept by the
+    /// metagraph refresher (which runs without access to the metrics).
+    pub fn set_chain_errors(&self, total: u64) {
+        let _guard = self
+            .chain_errors_sync
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let seen = self.chain_errors.get();
+        if total > seen {
+            self.chain_errors.inc_by(total - seen);
+        }
+    }
+
     pub fn capacity(&self) -> usize {
         self.capacity.get().max(0) as usize
     }
@@ -222,5 +246,20 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chain_errors_follow_the_refresher_count() {
+        let m = Metrics::new(2);
+        m.set_chain_errors(3);
+        m.set_chain_errors(2); // a stale, lower total never lowers a counter
+        m.set_chain_errors(5);
+        let text = m.encode();
+        assert!(text.contains("miner_chain_errors_total 5"), "{text}");
     }
 }

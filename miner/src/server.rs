@@ -115,6 +115,7 @@ impl MinerState {
     fn sample_gauges(&self) {
         self.metrics.set_in_flight(self.in_flight());
         self.metrics.set_models_loaded(self.models.loaded());
+        self.metrics.set_chain_errors(self.view.chain_errors());
         if let Some(t) = self.view.snapshot() {
             self.metrics.set_metagraph_block(t.block);
         }

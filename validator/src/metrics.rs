@@ -28,6 +28,17 @@ pub struct Metrics {
     chain_errors: AtomicU64,
     metagraph_block: AtomicU64,
     serving_miners: AtomicU64,
+    /// Requests sent and not yet answered (the validator's queue depth).
+    in_flight: AtomicU64,
+}
+
+/// Counts one request in flight until dropped.
+pub struct InFlight<'a>(&'a Metrics);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Metrics {
@@ -74,6 +85,12 @@ impl Metrics {
             .unwrap_or_else(|e| e.into_inner())
             .entry(kind.to_string())
             .or_default() += 1;
+    }
+
+    /// Marks a request as sent; it counts as in flight until the guard drops.
+    pub fn request_started(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self)
     }
 
     pub fn chain_error(&self) {
@@ -171,6 +188,12 @@ impl Metrics {
             "Miners with a served axon at the last sync.",
             self.serving_miners.load(Ordering::Relaxed),
         );
+        gauge(
+            &mut out,
+            "validator_requests_in_flight",
+            "Challenge requests sent and not yet answered.",
+            self.in_flight.load(Ordering::Relaxed),
+        );
         out
     }
 }
@@ -238,7 +261,12 @@ mod tests {
         m.weights("set");
         m.chain_error();
         m.metagraph(120, 3);
+        let a = m.request_started();
+        let b = m.request_started();
+        drop(a);
         let text = m.render();
+        drop(b);
+        assert!(m.render().contains("validator_requests_in_flight 0"));
         for line in [
             "validator_requests_total{outcome=\"success\",reason=\"\"} 2",
             "validator_requests_total{outcome=\"failure\",reason=\"timeout\"} 1",
@@ -256,6 +284,7 @@ mod tests {
             "validator_chain_errors_total 1",
             "validator_metagraph_block 120",
             "validator_serving_miners 3",
+            "validator_requests_in_flight 1",
         ] {
             assert!(
                 text.lines().any(|l| l == line),

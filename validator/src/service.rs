@@ -433,6 +433,7 @@ impl Validator {
                 let Ok(_permit) = self.requests.acquire().await else {
                     return;
                 };
+                let _in_flight = self.metrics.request_started();
                 challenge::execute(&self.http, &self.signer, self.scheme, &job, timeout).await
             };
             let next = answer.result.as_ref().ok().map(|v| v.output.clone());
