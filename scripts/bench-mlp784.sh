@@ -4,23 +4,28 @@
 # loader is measured too), builds the release `zkml`, runs
 # `zkml bench --model FILE --input-shape 1,784 --json` (one child process, so
 # peak RSS is the prover's own) and prints the numbers against the goals:
-# compile < 1 s, prover peak RSS < 256 MB.
+# compile < 1 s, prover peak RSS < 256 MB. Then, unless --skip-ezkl, EZKL on
+# the same file (scripts/bench_ezkl.py, through a scratch registry made with
+# `zkml registry add`) and the ours-vs-EZKL table, for the goal prove CPU
+# >= 100x lower than EZKL.
 #
 # Uses the venv of scripts/bench-peers.sh (.tools/venv-bench, created here
-# from scripts/requirements-bench.txt if missing) for numpy and onnx.
+# from scripts/requirements-bench.txt if missing) and its SRS cache.
 #
-# Usage: scripts/bench-mlp784.sh [--reps N] [--out DIR]
+# Usage: scripts/bench-mlp784.sh [--reps N] [--out DIR] [--skip-ezkl]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 reps=5
 out="$root/tests/output/bench-mlp784"
+skip_ezkl=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --reps) reps="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --skip-ezkl) skip_ezkl=1; shift ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-mlp784.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -28,7 +33,7 @@ mkdir -p "$out"
 say() { echo "[bench-mlp784] $*" >&2; }
 
 venv="$root/.tools/venv-bench"
-if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c 'import numpy, onnx' 2>/dev/null; then
+if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c 'import numpy, onnx, ezkl' 2>/dev/null; then
   say "creating $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-bench.txt
@@ -61,3 +66,16 @@ ok = lambda c: "met" if c else "MISSED"
 print(f"goal compile < 1 s: {ok(r['compile_s'] < 1.0)} ({r['compile_s']:.3f} s, of which ONNX load {r['load_s']:.3f} s)")
 print(f"goal prover peak RSS < 256 MB: {ok(r['peak_rss_bytes'] < 256e6)} ({r['peak_rss_bytes'] / mb:.0f} MB)")
 PY
+
+[[ $skip_ezkl -eq 1 ]] && exit 0
+# EZKL reads models from a registry manifest: a scratch one holding the MLP.
+reg="$out/registry"
+rm -rf "$reg"
+"$target/release/zkml" registry add --registry "$reg" "$model" --name mlp784 --input-shape 1,784 \
+  --source "scripts/make_mlp784.py" --licence "MIT OR Apache-2.0" >&2
+say "EZKL on the same model (logs: $out/ezkl)"
+"$venv/bin/python" scripts/bench_ezkl.py run --registry "$reg" --models mlp784 \
+  --work "$out/ezkl" --srs-cache "$root/.tools/bench-srs" --out "$out/ezkl.json" --max-logrows 22
+echo >&2
+"$venv/bin/python" scripts/bench_ezkl.py table --ezkl "$out/ezkl.json" --ours "$out/ours.json" \
+  | tee "$out/table.md"
