@@ -59,7 +59,7 @@ fi
 
 # --- Our prover ---------------------------------------------------------------
 # `zkml bench --registry DIR --model NAME --reps N --json` prints one JSON object:
-# compile_s, prove_s, verify_s, peak_rss_bytes, proof_bytes.
+# compile_s, prove_s, prove_cpu_s, verify_s, peak_rss_bytes, proof_bytes.
 ours_json="$out/ours.json"
 rm -f "$ours_json"
 if [[ $skip_ours -eq 0 ]]; then
