@@ -1,7 +1,10 @@
 //! Proof objects and their wire encoding.
 //!
 //! Encoding: one version byte, then SCALE (compact lengths, field elements as
-//! canonical little-endian u64s). Decoding is hostile-input safe: a total size
+//! canonical little-endian u64s), except that hints and lookup multiplicities,
+//! which are small integers and most of a proof's bytes, are zig-zag varints
+//! (multiplicity indices as gaps). Hints fall back to fixed words when
+//! varints would be longer (random test circuits); a mode byte says which. Decoding is hostile-input safe: a total size
 //! limit, per-vector length checks against the bytes actually left (so a
 //! forged length cannot trigger a huge allocation), rejection of
 //! non-canonical field elements, and rejection of trailing bytes.
@@ -9,13 +12,14 @@
 use parity_scale_codec::{Decode, Encode, Error as CodecError, Input, Output};
 
 use crate::codec::{
-    dec_ef, dec_ef_array, dec_f, dec_vec, enc_ef, enc_f, enc_len, versioned_decode,
+    dec_ef, dec_ef_array, dec_f_var, dec_f_vec, dec_uvar, dec_vec, enc_ef, enc_f_var, enc_f_vec,
+    enc_len, enc_uvar, versioned_decode,
 };
 use crate::error::DecodeError;
 use crate::field::{EF, F};
 
-/// Current proof format.
-pub const PROOF_VERSION: u8 = 1;
+/// Current proof format (2: varint-or-fixed hints, varint multiplicities).
+pub const PROOF_VERSION: u8 = 2;
 /// Default upper bound on an encoded proof (raw hints make proofs large).
 pub const MAX_PROOF_BYTES: usize = 512 << 20;
 
@@ -97,12 +101,11 @@ impl Proof {
 
 impl Encode for Proof {
     fn size_hint(&self) -> usize {
-        8 * self.hints.len() + 1024 * self.layers.len()
+        3 * self.hints.len() + 1024 * self.layers.len()
     }
 
     fn encode_to<O: Output + ?Sized>(&self, dest: &mut O) {
-        enc_len(self.hints.len(), dest);
-        self.hints.iter().for_each(|x| enc_f(x, dest));
+        enc_f_vec(&self.hints, dest);
         enc_len(self.layers.len(), dest);
         self.layers.iter().for_each(|l| l.encode_to(dest));
         enc_len(self.lookups.len(), dest);
@@ -113,7 +116,7 @@ impl Encode for Proof {
 impl Decode for Proof {
     fn decode<I: Input>(input: &mut I) -> Result<Self, CodecError> {
         Ok(Proof {
-            hints: dec_vec(input, 8, dec_f)?,
+            hints: dec_f_vec(input)?,
             layers: dec_vec(input, 17, LayerProof::decode)?,
             lookups: dec_vec(input, 66, LookupProof::decode)?,
         })
@@ -156,9 +159,13 @@ impl Decode for LayerProof {
 impl Encode for LookupProof {
     fn encode_to<O: Output + ?Sized>(&self, dest: &mut O) {
         enc_len(self.multiplicities.len(), dest);
+        // Indices are strictly increasing (the verifier insists), so each is
+        // sent as the gap after the previous one.
+        let mut next = 0u64;
         for (idx, m) in &self.multiplicities {
-            idx.encode_to(dest);
-            enc_f(m, dest);
+            enc_uvar(u64::from(*idx).wrapping_sub(next), dest);
+            next = u64::from(*idx) + 1;
+            enc_f_var(m, dest);
         }
         self.top.iter().for_each(|x| enc_ef(x, dest));
         enc_len(self.layers.len(), dest);
@@ -172,7 +179,15 @@ impl Encode for LookupProof {
 
 impl Decode for LookupProof {
     fn decode<I: Input>(input: &mut I) -> Result<Self, CodecError> {
-        let multiplicities = dec_vec(input, 12, |i| Ok((u32::decode(i)?, dec_f(i)?)))?;
+        let mut next = 0u64;
+        let multiplicities = dec_vec(input, 2, |i| {
+            let idx = next
+                .checked_add(dec_uvar(i)?)
+                .and_then(|j| u32::try_from(j).ok())
+                .ok_or("multiplicity index out of range")?;
+            next = u64::from(idx) + 1;
+            Ok((idx, dec_f_var(i)?))
+        })?;
         let top = dec_ef_array::<I, 4>(input)?;
         let layers = dec_vec(input, 65, |i| {
             Ok(FracLayerProof {

@@ -59,22 +59,69 @@ fn version_and_size_limits() {
     assert!(Proof::from_bytes(&[]).is_err());
 }
 
-#[test]
-fn non_canonical_field_elements_are_rejected() {
-    // One hint equal to p: a valid u64 but not a canonical field element.
+/// A proof holding one hint: `mode` 0 is a fixed 8-byte word, 1 a varint.
+fn one_hint_proof(mode: u8, hint: &[u8]) -> Vec<u8> {
     let mut bytes = vec![PROOF_VERSION];
     Compact(1u32).encode_to(&mut bytes);
-    bytes.extend_from_slice(&MODULUS.to_le_bytes());
+    bytes.push(mode);
+    bytes.extend_from_slice(hint);
     Compact(0u32).encode_to(&mut bytes);
     Compact(0u32).encode_to(&mut bytes);
-    assert!(matches!(
-        Proof::from_bytes(&bytes),
-        Err(DecodeError::Malformed(m)) if m.contains("non-canonical")
+    bytes
+}
+
+/// Unsigned LEB128, written out here rather than borrowed from the crate.
+fn leb128(mut v: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return out;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+fn malformed(bytes: &[u8], needle: &str) -> bool {
+    matches!(Proof::from_bytes(bytes), Err(DecodeError::Malformed(m)) if m.contains(needle))
+}
+
+#[test]
+fn non_canonical_field_elements_are_rejected() {
+    // Small hints are zig-zag varints of the signed representative in
+    // [-(p-1)/2, (p-1)/2]: -1 is 1, 3 is 6.
+    let hints = |b: &[u8]| Proof::from_bytes(b).unwrap().hints;
+    assert_eq!(hints(&one_hint_proof(1, &[1])), vec![-F::ONE]);
+    assert_eq!(hints(&one_hint_proof(1, &[6])), vec![F::from_u64(3)]);
+    // Zig-zag values p and p+1 would be +-(p+1)/2, aliases of other elements.
+    for z in [MODULUS, MODULUS + 1, u64::MAX] {
+        assert!(malformed(&one_hint_proof(1, &leb128(z)), "out of range"));
+    }
+    // An overlong varint is not a second spelling of 0.
+    assert!(malformed(&one_hint_proof(1, &[0x80, 0x00]), "overlong"));
+    // A large hint takes 10 bytes as a varint, so it must be a fixed word.
+    assert!(malformed(
+        &one_hint_proof(1, &leb128(MODULUS - 1)),
+        "shortest encoding"
     ));
-    // The same with p - 1 decodes.
-    bytes[2..10].copy_from_slice(&(MODULUS - 1).to_le_bytes());
-    let p = Proof::from_bytes(&bytes).unwrap();
-    assert_eq!(p.hints, vec![-F::ONE]);
+    let half = (MODULUS - 1) / 2;
+    assert_eq!(
+        hints(&one_hint_proof(0, &half.to_le_bytes())),
+        vec![F::from_u64(half)]
+    );
+    // ... and a small one may not be a fixed word.
+    assert!(malformed(
+        &one_hint_proof(0, &1u64.to_le_bytes()),
+        "shortest encoding"
+    ));
+    // A fixed word equal to p is a valid u64 but not a field element.
+    assert!(malformed(
+        &one_hint_proof(0, &MODULUS.to_le_bytes()),
+        "non-canonical"
+    ));
+    assert!(malformed(&one_hint_proof(2, &[1]), "invalid field vector"));
 }
 
 #[test]
