@@ -112,9 +112,12 @@ impl Cli {
 
 /// The dashboard token: the environment wins over the file, so an operator
 /// can rotate it without editing files.
-fn dashboard_token(cfg: &validator::config::DashboardConfig) -> Result<Option<dashboard::Token>> {
-    let raw = match std::env::var(DASHBOARD_TOKEN_ENV) {
-        Ok(t) if !t.is_empty() => Some((t, DASHBOARD_TOKEN_ENV.to_string())),
+fn dashboard_token(
+    cfg: &validator::config::DashboardConfig,
+    env: Option<String>,
+) -> Result<Option<dashboard::Token>> {
+    let raw = match env {
+        Some(t) if !t.is_empty() => Some((t, DASHBOARD_TOKEN_ENV.to_string())),
         _ => match &cfg.token_file {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -200,7 +203,7 @@ async fn main() -> Result<()> {
     let dashboard = if cfg.dashboard.enabled {
         let dcfg = dashboard::DashboardConfig {
             listen: cfg.dashboard.addr,
-            token: dashboard_token(&cfg.dashboard)?,
+            token: dashboard_token(&cfg.dashboard, std::env::var(DASHBOARD_TOKEN_ENV).ok())?,
             allowed_hosts: cfg.dashboard.allowed_hosts.clone(),
             refresh: Duration::from_millis(cfg.dashboard.refresh_ms),
         };
@@ -222,4 +225,51 @@ async fn main() -> Result<()> {
     }
     v.run(shutdown_signal()).await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dashboard_flags_override_the_config() {
+        let cli = Cli::try_parse_from(["validator", "--dashboard.addr", "127.0.0.9:9999"]).unwrap();
+        let cfg = cli.config().unwrap();
+        assert!(cfg.dashboard.enabled);
+        assert_eq!(cfg.dashboard.addr, "127.0.0.9:9999".parse().unwrap());
+        let cli = Cli::try_parse_from(["validator", "--dashboard.off"]).unwrap();
+        assert!(!cli.config().unwrap().dashboard.enabled);
+        assert!(Cli::try_parse_from(["validator", "--dashboard.addr", "nowhere"]).is_err());
+    }
+
+    #[test]
+    fn dashboard_token_comes_from_the_environment_or_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        let mut cfg = validator::config::DashboardConfig::default();
+        assert!(dashboard_token(&cfg, None).unwrap().is_none());
+        assert!(dashboard_token(&cfg, Some(String::new()))
+            .unwrap()
+            .is_none());
+        // The file's first line is the token.
+        std::fs::write(&file, "file-token-0123456789\nignored line\n").unwrap();
+        cfg.token_file = Some(file.clone());
+        assert!(dashboard_token(&cfg, None).unwrap().is_some());
+        // A bad file token is refused and the file named ...
+        std::fs::write(&file, "has spaces, 26 characters\n").unwrap();
+        let err = format!("{:#}", dashboard_token(&cfg, None).err().unwrap());
+        assert!(err.contains(&file.display().to_string()), "{err}");
+        // ... unless the environment's token, which wins, is good.
+        assert!(dashboard_token(&cfg, Some("env-token-0123456789".into()))
+            .unwrap()
+            .is_some());
+        let err = format!(
+            "{:#}",
+            dashboard_token(&cfg, Some("short".into())).err().unwrap()
+        );
+        assert!(err.contains(DASHBOARD_TOKEN_ENV), "{err}");
+        cfg.token_file = Some(dir.path().join("missing"));
+        let err = format!("{:#}", dashboard_token(&cfg, None).err().unwrap());
+        assert!(err.contains("reading dashboard token file"), "{err}");
+    }
 }
