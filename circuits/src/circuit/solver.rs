@@ -95,9 +95,9 @@ pub struct Solution {
     pub outputs: Vec<F>,
 }
 
-/// Wires evaluated per parallel batch when a run of expressions is
-/// independent (the common case: a whole Dense layer in a row).
-const BATCH: usize = 1 << 10;
+/// Waves smaller than this are evaluated on the calling thread: handing a
+/// few wires to rayon costs more in wake-ups than it saves.
+const PAR_MIN: usize = 4096;
 
 impl Solver {
     /// Number of public inputs expected.
@@ -105,8 +105,11 @@ impl Solver {
         self.num_public
     }
 
-    /// Evaluates every wire in creation order. Runs of expressions that do
-    /// not read each other are evaluated in parallel.
+    /// Evaluates every wire. Wires are grouped into waves by dependency
+    /// depth (a wire's wave is one more than the deepest wire it reads), and
+    /// each wave is evaluated in parallel: a model's gadgets interleave
+    /// expressions and hints element by element, so creation order alone
+    /// offers only runs of one or two independent wires.
     pub fn solve(&self, public: &[F]) -> Result<Solution, ProveError> {
         if public.len() != self.num_public {
             return Err(ProveError::PublicInputCount {
@@ -117,13 +120,14 @@ impl Solver {
         let n = self.nodes.len();
         let mut values = vec![F::ZERO; n];
         let mut hints = vec![F::ZERO; self.rules.len()];
-        let mut i = 0;
-        while i < n {
-            match self.nodes[i] {
-                Node::Public(k) => {
-                    values[i] = public[k as usize];
-                    i += 1;
-                }
+        for (i, node) in self.nodes.iter().enumerate() {
+            if let Node::Public(k) = *node {
+                values[i] = public[k as usize];
+            }
+        }
+        let (order, waves) = self.waves();
+        let eval = |i: u32, values: &[F]| -> Result<F, ProveError> {
+            match self.nodes[i as usize] {
                 Node::Hint(k) => {
                     let rule = self.rules[k as usize].ok_or_else(|| {
                         ProveError::Witness(format!("hint {k} has no rule; supply it directly"))
@@ -132,50 +136,90 @@ impl Solver {
                     let h = rule
                         .apply(v)
                         .map_err(|e| ProveError::Witness(format!("hint {k}: {e}")))?;
-                    values[i] = f_from_i64(h);
-                    hints[k as usize] = values[i];
-                    i += 1;
+                    Ok(f_from_i64(h))
                 }
-                Node::Expr { .. } => {
-                    // A maximal run of expressions that only read wires
-                    // before the run can be computed in parallel.
-                    let start = i;
-                    let mut end = i;
-                    while end < n && end - start < BATCH {
-                        match self.nodes[end] {
-                            Node::Expr {
-                                terms_start,
-                                terms_len,
-                                ..
-                            } if self.reads_before(terms_start, terms_len, start) => end += 1,
-                            _ => break,
-                        }
-                    }
-                    // Wires only read earlier wires, so the run's first
-                    // expression always qualifies and `end > start`.
-                    let (done, rest) = values.split_at_mut(start);
-                    let done: &[F] = done;
-                    rest[..end - start]
-                        .par_iter_mut()
-                        .enumerate()
-                        .for_each(|(j, out)| {
-                            *out = self.eval_expr(start + j, done);
-                        });
-                    i = end;
+                Node::Expr { .. } => Ok(self.eval_expr(i as usize, values)),
+                Node::Public(_) => unreachable!("public inputs are in no wave"),
+            }
+        };
+        let mut out = Vec::new();
+        for wave in waves.windows(2) {
+            let wave = &order[wave[0] as usize..wave[1] as usize];
+            if wave.len() >= PAR_MIN {
+                out.clear();
+                wave.par_iter()
+                    .map(|&i| eval(i, &values))
+                    .collect_into_vec(&mut out);
+                for (&i, v) in wave.iter().zip(out.drain(..)) {
+                    values[i as usize] = v?;
                 }
+            } else {
+                for &i in wave {
+                    values[i as usize] = eval(i, &values)?;
+                }
+            }
+        }
+        for (i, node) in self.nodes.iter().enumerate() {
+            if let Node::Hint(k) = *node {
+                hints[k as usize] = values[i];
             }
         }
         let outputs = self.outputs.iter().map(|w| values[w.index()]).collect();
         Ok(Solution { hints, outputs })
     }
 
-    fn reads_before(&self, start: u32, len: u32, limit: usize) -> bool {
-        self.terms[start as usize..(start + len) as usize]
-            .iter()
-            .all(|t| match *t {
-                Term::Lin(a, _) => a.index() < limit,
-                Term::Mul(a, b, _) => a.index() < limit && b.index() < limit,
-            })
+    /// Non-public wires ordered by wave, and the start of each wave in that
+    /// order (plus the end). Wires only read earlier wires, so one pass in
+    /// creation order finds every wire's wave.
+    fn waves(&self) -> (Vec<u32>, Vec<u32>) {
+        let n = self.nodes.len();
+        let mut wave = vec![0u32; n];
+        let mut count: Vec<u32> = Vec::new();
+        for i in 0..n {
+            let w = match self.nodes[i] {
+                Node::Public(_) => continue,
+                Node::Hint(k) => self.rules[k as usize]
+                    .map(|r| wave[r.src().index()] + 1)
+                    .unwrap_or(1),
+                Node::Expr {
+                    terms_start,
+                    terms_len,
+                    ..
+                } => {
+                    1 + self.terms[terms_start as usize..(terms_start + terms_len) as usize]
+                        .iter()
+                        .map(|t| match *t {
+                            Term::Lin(a, _) => wave[a.index()],
+                            Term::Mul(a, b, _) => wave[a.index()].max(wave[b.index()]),
+                        })
+                        .max()
+                        .unwrap_or(0)
+                }
+            };
+            wave[i] = w;
+            if count.len() <= w as usize {
+                count.resize(w as usize + 1, 0);
+            }
+            count[w as usize] += 1;
+        }
+        // Counting sort by wave (wave 0 holds only public inputs).
+        let mut starts = Vec::with_capacity(count.len() + 1);
+        let mut acc = 0u32;
+        for &c in count.iter().skip(1) {
+            starts.push(acc);
+            acc += c;
+        }
+        starts.push(acc);
+        let mut next = starts.clone();
+        let mut order = vec![0u32; acc as usize];
+        for (i, (node, &w)) in self.nodes.iter().zip(&wave).enumerate() {
+            if !matches!(node, Node::Public(_)) {
+                let w = w as usize - 1;
+                order[next[w] as usize] = i as u32;
+                next[w] += 1;
+            }
+        }
+        (order, starts)
     }
 
     fn eval_expr(&self, i: usize, values: &[F]) -> F {

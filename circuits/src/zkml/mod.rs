@@ -283,10 +283,16 @@ impl CompiledModel {
         self.check_tensor(input, &slice.input_shape, "input")
             .map_err(ModelError::Other)?;
         let public = input.to_field();
+        let started = std::time::Instant::now();
         let sol = slice
             .solver
             .solve(&public)
             .map_err(|e| ModelError::Prove(e.to_string()))?;
+        tracing::debug!(
+            slice = k,
+            solve_s = started.elapsed().as_secs_f64(),
+            "hints solved"
+        );
         let output = QTensor {
             shape: slice.output_shape.clone(),
             scale_bits: self.scale_bits,
